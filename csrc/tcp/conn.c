@@ -1,0 +1,238 @@
+/*
+ * conn.c — the user calls of RFC 9293 §3.10.1–§3.10.6: OPEN (active),
+ * SEND, RECEIVE, CLOSE, ABORT, STATUS.
+ */
+#include <string.h>
+
+#include "tcb.h"
+
+/* An ephemeral port for (raddr, rport): the next one in the range that no
+ * connection to that destination and no listener uses.  RFC 6056's keyed
+ * selection replaces the plain cursor with the security work. */
+static uint16_t pick_port(sk_stack *s, uint32_t raddr, uint16_t rport) {
+  uint32_t n = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1, i;
+  for (i = 0; i < n; i++) {
+    uint16_t p = s->next_port;
+    s->next_port = p >= s->cfg.port_hi ? s->cfg.port_lo : (uint16_t)(p + 1);
+    if (!listener_find(s, p) && !conn_lookup(s, raddr, rport, p))
+      return p;
+  }
+  return 0;
+}
+
+sk_conn *sk_connect(sk_stack *s, uint64_t now, uint32_t raddr, uint16_t rport,
+                    const sk_conn_opts *o, int *err) {
+  uint16_t lport = o ? o->local_port : 0;
+  sk_conn *c;
+  *err = SK_OK;
+  if (raddr == 0 || rport == 0) {
+    *err = SK_EINVAL;
+    return NULL;
+  }
+  if (lport == 0 && (lport = pick_port(s, raddr, rport)) == 0) {
+    *err = SK_EADDRNOTAVAIL;
+    return NULL;
+  }
+  if (conn_lookup(s, raddr, rport, lport)) {
+    *err = SK_EADDRINUSE;
+    return NULL;
+  }
+  if (!(c = tcb_new(s, o && o->params ? o->params : &s->cfg.params))) {
+    *err = SK_ENOMEM;
+    return NULL;
+  }
+  c->flags |= CF_USER;
+  c->laddr = s->cfg.addr;
+  c->lport = lport;
+  c->raddr = raddr;
+  c->rport = rport;
+  c->iss = isn_next(s);
+  c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+  conn_hash_insert(s, c);
+  tcb_set_state(c, SK_SYN_SENT, now);
+  tcp_output(c, now); /* <SEQ=ISS><CTL=SYN> */
+  return c;
+}
+
+void sk_conn_set_callback(sk_conn *c, sk_event_fn fn, void *ud) {
+  c->ev.cb = fn;
+  c->ev.ud = ud;
+  if (fn && c->ev.pending) /* events that waited for an owner */
+    ev_post(c->stack, &c->ev, SK_EV_STATE);
+}
+
+void sk_conn_rearm(sk_conn *c, int event) {
+  int now_true = 0;
+  switch (event) {
+  case SK_EV_READABLE:
+    now_true = c->rcvq.len > 0;
+    break;
+  case SK_EV_PEER_FIN:
+    now_true = (c->flags & CF_PEER_FIN) != 0;
+    break;
+  case SK_EV_WRITABLE:
+    now_true = c->sndq.len < c->prm.sndbuf;
+    break;
+  }
+  if (now_true)
+    ev_post(c->stack, &c->ev, event);
+}
+
+static int can_send(const sk_conn *c) {
+  switch (c->state) {
+  case SK_SYN_SENT:
+  case SK_SYN_RECEIVED:
+  case SK_ESTABLISHED:
+  case SK_CLOSE_WAIT:
+    return !(c->flags & CF_FIN_QUEUED);
+  default:
+    return 0;
+  }
+}
+
+ptrdiff_t sk_conn_write(sk_conn *c, uint64_t now, const void *p, size_t n) {
+  uint32_t want = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, took;
+  if (!can_send(c)) {
+    if (c->state == SK_CLOSED && c->close_err != SK_OK)
+      return c->close_err;
+    return SK_EPIPE;
+  }
+  took = ring_write(&c->sndq, &c->stack->mem, p, want, c->prm.sndbuf);
+  if (took < want)
+    c->flags |= CF_WANT_DRAIN;
+  if (took)
+    tcp_output(c, now); /* queued in SYN-SENT/SYN-RECEIVED until then */
+  return took;
+}
+
+/* RFC 1122 §4.2.3.3: tell the peer about a bigger window only once it has
+ * grown by a real amount, min(half the buffer, one MSS). */
+static void maybe_window_update(sk_conn *c, uint64_t now) {
+  uint32_t offered = c->rcv_adv - c->rcv_nxt, avail = tcb_rcv_window(c);
+  uint32_t step =
+      c->prm.rcvbuf / 2 < c->prm.mss ? c->prm.rcvbuf / 2 : c->prm.mss;
+  if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
+      c->state != SK_FIN_WAIT_2)
+    return;
+  if (avail > offered && avail - offered >= step) {
+    c->flags |= CF_ACK_NOW;
+    tcp_output(c, now);
+  }
+}
+
+ptrdiff_t sk_conn_read(sk_conn *c, uint64_t now, void *p, size_t n) {
+  uint32_t want = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, got;
+  if (c->rcvq.len) {
+    got = ring_read(&c->rcvq, &c->stack->mem, p, want);
+    maybe_window_update(c, now);
+    return got;
+  }
+  if (c->flags & CF_PEER_FIN)
+    return SK_EOF;
+  if (c->state == SK_CLOSED)
+    return c->close_err != SK_OK ? c->close_err : SK_EOF;
+  return 0;
+}
+
+/* RFC 9293 §3.10.4 CLOSE, for the sending side only: the FIN goes after
+ * every byte already queued. */
+int sk_conn_shutdown(sk_conn *c, uint64_t now) {
+  if (c->flags & CF_FIN_QUEUED)
+    return SK_OK;
+  switch (c->state) {
+  case SK_SYN_SENT:
+  case SK_SYN_RECEIVED: /* the FIN waits for ESTABLISHED */
+    c->flags |= CF_FIN_QUEUED;
+    return SK_OK;
+  case SK_ESTABLISHED:
+    c->flags |= CF_FIN_QUEUED;
+    tcb_set_state(c, SK_FIN_WAIT_1, now);
+    break;
+  case SK_CLOSE_WAIT:
+    c->flags |= CF_FIN_QUEUED;
+    tcb_set_state(c, SK_LAST_ACK, now);
+    break;
+  case SK_CLOSED:
+    return c->close_err != SK_OK ? c->close_err : SK_ENOTCONN;
+  default: /* a FIN is already on its way */
+    return SK_OK;
+  }
+  tcp_output(c, now);
+  return SK_OK;
+}
+
+int sk_conn_close(sk_conn *c, uint64_t now) {
+  c->flags |= CF_READ_CLOSED;
+  switch (c->state) {
+  case SK_SYN_SENT: /* §3.10.4: delete the TCB */
+    tcb_closed(c, SK_OK, now);
+    return SK_OK;
+  case SK_CLOSED:
+    return SK_OK;
+  case SK_FIN_WAIT_2: /* shut down before: now nobody waits for the FIN */
+    tcb_fin_wait_2(c, now);
+    return SK_OK;
+  default:
+    return sk_conn_shutdown(c, now);
+  }
+}
+
+/* RFC 9293 §3.10.5 ABORT: a RST in the synchronized states, then the TCB
+ * is gone. */
+void sk_conn_abort(sk_conn *c, uint64_t now) {
+  switch (c->state) {
+  case SK_CLOSED:
+    return;
+  case SK_SYN_RECEIVED:
+  case SK_ESTABLISHED:
+  case SK_FIN_WAIT_1:
+  case SK_FIN_WAIT_2:
+  case SK_CLOSE_WAIT:
+    tcp_send_rst(c, now);
+    break;
+  default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: no RST */
+    break;
+  }
+  c->stack->stats.conns_aborted++;
+  c->flags |= CF_READ_CLOSED;
+  tcb_closed(c, SK_ECONNABORTED, now);
+}
+
+void sk_conn_release(sk_conn *c, uint64_t now) {
+  if (!(c->flags & CF_READ_CLOSED)) /* an orphan still ends gracefully */
+    sk_conn_close(c, now);
+  c->flags &= ~(uint32_t)CF_USER;
+  c->ev.cb = NULL;
+  c->ev.ud = NULL;
+  tcb_maybe_free(c);
+}
+
+int sk_conn_state(const sk_conn *c) { return c->state; }
+
+uint64_t sk_conn_state_time(const sk_conn *c) { return c->ev_time; }
+
+void sk_conn_info(const sk_conn *c, uint64_t now, sk_info *info) {
+  memset(info, 0, sizeof *info);
+  info->state = c->state;
+  info->local_addr = c->laddr;
+  info->local_port = c->lport;
+  info->remote_addr = c->raddr;
+  info->remote_port = c->rport;
+  info->iss = c->iss;
+  info->irs = c->irs;
+  info->snd_una = c->snd_una;
+  info->snd_nxt = c->snd_nxt;
+  info->snd_wnd = c->snd_wnd;
+  info->rcv_nxt = c->rcv_nxt;
+  info->rcv_wnd = c->state == SK_CLOSED ? 0 : tcb_rcv_window(c);
+  info->mss = c->snd_mss;
+  info->snd_wscale = info->rcv_wscale = -1;
+  info->srtt = c->srtt;
+  info->rttvar = c->rttvar;
+  info->rto = c->rto;
+  info->retransmits = c->retransmits;
+  info->send_queue = c->sndq.len;
+  info->recv_queue = c->rcvq.len;
+  if (c->state == SK_TIME_WAIT && c->timer[T_WAIT] > now)
+    info->expires_in = c->timer[T_WAIT] - now;
+}

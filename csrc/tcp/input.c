@@ -1,0 +1,454 @@
+/*
+ * input.c — SEGMENT ARRIVES for a connection that exists (RFC 9293
+ * §3.10.7.3 SYN-SENT and §3.10.7.4 the other states), one function per
+ * step of the RFC, in the RFC's order.  LISTEN is in listener.c and CLOSED
+ * (no connection) in stack.c.
+ */
+#include <string.h>
+
+#include "tcb.h"
+
+/* The part of a segment still to be processed: the steps trim it to the
+ * window and consume its controls as they go. */
+typedef struct rx {
+  const tcp_seg *seg;
+  uint32_t seq; /* of the first octet left, the SYN included */
+  const uint8_t *data;
+  uint32_t len; /* text octets left */
+  uint8_t flags;
+} rx;
+
+enum { STOP = 0, GO = 1 }; /* what a step tells the next */
+
+static void rx_init(rx *r, const tcp_seg *seg) {
+  r->seg = seg;
+  r->seq = seg->seq;
+  r->data = seg->data;
+  r->len = seg->len;
+  r->flags = seg->flags;
+}
+
+static uint32_t rx_seglen(const rx *r) { /* SEG.LEN counts SYN and FIN */
+  return r->len + !!(r->flags & TCP_SYN) + !!(r->flags & TCP_FIN);
+}
+
+/* RFC 5961 §3.2, §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+static void challenge_ack(sk_conn *c) {
+  c->stack->stats.challenge_acks++;
+  c->flags |= CF_ACK_NOW;
+}
+
+/* ---- ACK processing shared by SYN-SENT and the synchronized states ------- */
+
+/* SND.UNA < ack <= SND.MAX: new data (or our SYN or FIN) acknowledged.
+ * RFC 9293 §3.10.7.4 fifth, with RFC 6298 (5.2), (5.3) and Karn. */
+static void ack_advance(sk_conn *c, uint32_t ack, uint64_t now) {
+  uint32_t head = snd_head_seq(c), end = head + c->sndq.len, acked = 0;
+  if ((c->flags & CF_TIMING) && seq_geq(ack, c->rtt_seq)) {
+    rtt_sample(c, (uint32_t)(now - c->rtt_start));
+    c->flags &= ~(uint32_t)CF_TIMING;
+  }
+  if (!(c->flags & CF_SYN_ACKED))
+    c->flags |= CF_SYN_ACKED; /* anything acked acks the SYN first */
+  if (seq_gt(ack, head))
+    acked = seq_geq(ack, end) ? c->sndq.len : ack - head;
+  if ((c->flags & CF_FIN_QUEUED) && seq_gt(ack, end))
+    c->flags |= CF_FIN_ACKED;
+  ring_read(&c->sndq, &c->stack->mem, NULL, acked);
+  c->snd_una = ack;
+  if (seq_lt(c->snd_nxt, ack))
+    c->snd_nxt = ack;
+  c->backoff = 0;
+  if (c->snd_una == c->snd_max)
+    timer_clear(c, T_RTX);
+  else
+    timer_set(c, T_RTX, now + c->rto);
+  if ((c->flags & CF_WANT_DRAIN) && c->sndq.len < c->prm.sndbuf) {
+    c->flags &= ~(uint32_t)CF_WANT_DRAIN;
+    ev_post(c->stack, &c->ev, SK_EV_WRITABLE);
+  }
+}
+
+/* §3.10.7.4 fifth: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window
+ * should be updated", unless the segment is older than the last update. */
+static void window_update(sk_conn *c, const tcp_seg *seg) {
+  if (seq_lt(c->snd_wl1, seg->seq) ||
+      (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, seg->ack))) {
+    c->snd_wnd = seg->win;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+  }
+}
+
+/* ---- the steps of §3.10.7.4 ---------------------------------------------- */
+
+static int acceptable(const sk_conn *c, const rx *r, uint32_t wnd) {
+  uint32_t seglen = rx_seglen(r), nxt = c->rcv_nxt;
+  if (seglen == 0)
+    return wnd == 0 ? r->seq == nxt : seq_in(r->seq, nxt, nxt + wnd);
+  if (wnd == 0)
+    return 0;
+  return seq_in(r->seq, nxt, nxt + wnd) ||
+         seq_in(r->seq + seglen - 1, nxt, nxt + wnd);
+}
+
+/* Keeps only what lies in the window: octets before RCV.NXT are
+ * duplicates, octets past RCV.NXT + RCV.WND are not accepted, and a FIN is
+ * accepted only when it is inside the window too. */
+static void trim_to_window(sk_conn *c, rx *r, uint32_t wnd) {
+  uint32_t right = c->rcv_nxt + wnd;
+  if (seq_lt(r->seq, c->rcv_nxt)) {
+    uint32_t d = c->rcv_nxt - r->seq;
+    if (r->flags & TCP_SYN) {
+      r->flags &= (uint8_t)~TCP_SYN;
+      r->seq++;
+      d--;
+    }
+    if (d > r->len)
+      d = r->len;
+    r->data += d;
+    r->len -= d;
+    r->seq += d;
+  }
+  if (seq_gt(r->seq + r->len, right)) {
+    r->len = right - r->seq;
+    c->flags |= CF_ACK_NOW;
+  }
+  if ((r->flags & TCP_FIN) && seq_geq(r->seq + r->len, right)) {
+    r->flags &= (uint8_t)~TCP_FIN;
+    c->flags |= CF_ACK_NOW;
+  }
+}
+
+/* First: check the sequence number (§3.10.7.4, the four cases). */
+static int step_sequence(sk_conn *c, rx *r) {
+  uint32_t wnd = tcb_rcv_window(c);
+  if (acceptable(c, r, wnd)) {
+    trim_to_window(c, r, wnd);
+    return GO;
+  }
+  /* "If the RCV.WND is zero, no segments will be acceptable, but special
+   * allowance should be made to accept valid ACKs, URGs, and RSTs": the
+   * text is dropped and the ACK answers the window probe. */
+  if (wnd == 0 && r->seq == c->rcv_nxt) {
+    if (r->len || (r->flags & TCP_FIN))
+      c->flags |= CF_ACK_NOW;
+    r->len = 0;
+    r->flags &= (uint8_t) ~(TCP_SYN | TCP_FIN);
+    return GO;
+  }
+  c->stack->stats.out_of_window++;
+  if (!(r->flags & TCP_RST)) /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+    c->flags |= CF_ACK_NOW;
+  return STOP;
+}
+
+/* Second: the RST bit.  Only an exact RCV.NXT resets; elsewhere in the
+ * window it earns a challenge ACK (RFC 9293 §3.10.7.4, RFC 5961 §3.2). */
+static int step_rst(sk_conn *c, rx *r, uint64_t now) {
+  sk_stats *st = &c->stack->stats;
+  if (!(r->flags & TCP_RST))
+    return GO;
+  if (r->seg->seq != c->rcv_nxt) {
+    st->rst_ignored++;
+    challenge_ack(c);
+    return STOP;
+  }
+  st->rst_received++;
+  switch (c->state) {
+  case SK_SYN_RECEIVED:
+    if (c->flags & CF_PASSIVE) { /* back to LISTEN: the child goes */
+      tcb_closed(c, SK_ECONNREFUSED, now);
+      break;
+    }
+    st->conns_refused++;
+    tcb_closed(c, SK_ECONNREFUSED, now);
+    break;
+  case SK_TIME_WAIT:
+    tcb_closed(c, SK_OK, now);
+    break;
+  default: /* ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK */
+    st->conns_reset++;
+    tcb_closed(c, SK_ECONNRESET, now);
+    break;
+  }
+  return STOP;
+}
+
+/* Third, security, concerns IP security options, which synack does not
+ * implement (RFC 9293 §3.10.7.4 leaves them to the implementation).
+ * Fourth: the SYN bit. */
+static int step_syn(sk_conn *c, rx *r, uint64_t now) {
+  if (!(r->flags & TCP_SYN))
+    return GO;
+  if (c->state == SK_SYN_RECEIVED && (c->flags & CF_PASSIVE)) {
+    /* "return this connection to the LISTEN state" */
+    tcb_closed(c, SK_ECONNREFUSED, now);
+    return STOP;
+  }
+  /* RFC 5961 §4.2: whatever the sequence number, a challenge ACK */
+  challenge_ack(c);
+  return STOP;
+}
+
+/* Fifth, SYN-RECEIVED: the ACK that completes the handshake. */
+static int ack_in_syn_received(sk_conn *c, const tcp_seg *seg, uint64_t now) {
+  sk_listener *l = c->listener;
+  if (!seq_in(seg->ack, c->snd_una + 1, c->snd_max + 1)) {
+    c->stack->stats.ack_unacceptable++;
+    stack_reset_reply(c->stack, now, seg); /* <SEQ=SEG.ACK><CTL=RST> */
+    return STOP;
+  }
+  if (l && l->accept_len >= l->backlog) {
+    /* No room to queue it: ignore the ACK, as Linux does; the SYN-ACK is
+     * sent again and the peer's ACK with it, maybe after an accept(). */
+    c->stack->stats.listen_overflows++;
+    return STOP;
+  }
+  c->snd_wnd = seg->win;
+  c->snd_wl1 = seg->seq;
+  c->snd_wl2 = seg->ack;
+  tcb_established(c, now);
+  return GO;
+}
+
+/* Fifth: the ACK field. */
+static int step_ack(sk_conn *c, rx *r, uint64_t now) {
+  const tcp_seg *seg = r->seg;
+  if (!(r->flags & TCP_ACK))
+    return STOP; /* "if the ACK bit is off, drop the segment" */
+  if (c->state == SK_SYN_RECEIVED && ack_in_syn_received(c, seg, now) == STOP)
+    return STOP;
+  if (seq_gt(seg->ack, c->snd_max)) { /* acks something not yet sent */
+    c->stack->stats.ack_unacceptable++;
+    c->flags |= CF_ACK_NOW;
+    return STOP;
+  }
+  if (seq_gt(seg->ack, c->snd_una))
+    ack_advance(c, seg->ack, now);
+  if (seq_leq(c->snd_una, seg->ack))
+    window_update(c, seg);
+  if (c->snd_wnd == 0) /* the peer answers our probes: it is alive */
+    c->backoff = 0;
+  switch (c->state) {
+  case SK_FIN_WAIT_1:
+    if (fin_acked(c))
+      tcb_fin_wait_2(c, now);
+    break;
+  case SK_CLOSING:
+    if (fin_acked(c))
+      tcb_enter_time_wait(c, now);
+    return STOP; /* "otherwise, ignore the segment" */
+  case SK_LAST_ACK:
+    if (fin_acked(c)) {
+      tcb_closed(c, SK_OK, now);
+      return STOP;
+    }
+    break;
+  default:
+    break;
+  }
+  return GO;
+}
+
+/* Sixth: the URG bit.  Urgent data is delivered inline (RFC 6093); only
+ * the pointer is remembered, so a bogus one cannot stall anything. */
+static void step_urg(sk_conn *c, rx *r) {
+  uint32_t up;
+  if (!(r->flags & TCP_URG))
+    return;
+  if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
+      c->state != SK_FIN_WAIT_2)
+    return;
+  up = r->seg->seq + r->seg->urp;
+  if (seq_gt(up, c->rcv_up))
+    c->rcv_up = up;
+}
+
+/* RFC 1122 §4.2.3.2: acknowledge at least every second full-sized segment,
+ * otherwise within the delayed-ACK time. */
+static void ack_received_text(sk_conn *c, uint32_t n, uint64_t now) {
+  if (n >= c->prm.mss || ++c->rcv_unacked >= 2)
+    c->flags |= CF_ACK_NOW;
+  else if (c->timer[T_DELACK] == SK_NEVER)
+    timer_set(c, T_DELACK, now + c->prm.delack);
+}
+
+/* Seventh: the segment text. */
+static void step_text(sk_conn *c, rx *r, uint64_t now) {
+  uint32_t took;
+  if (r->len == 0 && !(r->flags & TCP_FIN))
+    return;
+  if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
+      c->state != SK_FIN_WAIT_2) {
+    r->len = 0; /* after the peer's FIN there is no more text */
+    return;
+  }
+  if (r->seq != c->rcv_nxt) {
+    /* Ahead of RCV.NXT: not held yet (reassembly comes later).  The
+     * immediate duplicate ACK tells the sender where the hole is. */
+    c->stack->stats.ooo_segments++;
+    c->stack->stats.ooo_dropped++;
+    r->len = 0;
+    r->flags &= (uint8_t)~TCP_FIN;
+    c->flags |= CF_ACK_NOW;
+    return;
+  }
+  if (r->len == 0)
+    return;
+  took = ring_write(&c->rcvq, &c->stack->mem, r->data, r->len, c->prm.rcvbuf);
+  if (took < r->len) { /* memory refused: the rest comes again */
+    r->flags &= (uint8_t)~TCP_FIN;
+    c->flags |= CF_ACK_NOW;
+  }
+  c->rcv_nxt += took;
+  if (took) {
+    ev_post(c->stack, &c->ev, SK_EV_READABLE);
+    ack_received_text(c, took, now);
+  }
+}
+
+/* Eighth: the FIN bit. */
+static void step_fin(sk_conn *c, rx *r, uint64_t now) {
+  if (!(r->flags & TCP_FIN))
+    return;
+  if (c->flags & CF_PEER_FIN) { /* a FIN after the FIN: nothing to consume */
+    c->flags |= CF_ACK_NOW;
+    return;
+  }
+  c->rcv_nxt++;
+  c->flags |= CF_PEER_FIN | CF_ACK_NOW;
+  ev_post(c->stack, &c->ev, SK_EV_PEER_FIN);
+  switch (c->state) {
+  case SK_SYN_RECEIVED:
+  case SK_ESTABLISHED:
+    tcb_set_state(c, SK_CLOSE_WAIT, now);
+    break;
+  case SK_FIN_WAIT_1:
+    if (fin_acked(c))
+      tcb_enter_time_wait(c, now);
+    else
+      tcb_set_state(c, SK_CLOSING, now);
+    break;
+  case SK_FIN_WAIT_2:
+    tcb_enter_time_wait(c, now);
+    break;
+  default: /* CLOSE-WAIT, CLOSING, LAST-ACK: remain */
+    break;
+  }
+}
+
+/* ---- the states that need more than the steps ---------------------------- */
+
+/* §3.10.7.3: SYN-SENT. */
+static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
+  int ack_ok = 0;
+  rx r;
+  if (seg->flags & TCP_ACK) { /* first: the ACK must cover our SYN only */
+    if (seq_leq(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max)) {
+      c->stack->stats.ack_unacceptable++;
+      if (!(seg->flags & TCP_RST))
+        stack_reset_reply(c->stack, now, seg); /* <SEQ=SEG.ACK><CTL=RST> */
+      return;
+    }
+    ack_ok = 1;
+  }
+  if (seg->flags & TCP_RST) { /* second: RST, acceptable only with the ACK */
+    if (!ack_ok) {
+      c->stack->stats.rst_ignored++;
+      return;
+    }
+    c->stack->stats.rst_received++;
+    c->stack->stats.conns_refused++;
+    tcb_closed(c, SK_ECONNREFUSED, now);
+    return;
+  }
+  if (!(seg->flags & TCP_SYN)) /* fifth: neither SYN nor RST */
+    return;
+  /* fourth: the SYN */
+  c->irs = seg->seq;
+  c->rcv_nxt = c->rcv_adv = seg->seq + 1;
+  tcb_peer_mss(c, seg);
+  c->snd_wnd = seg->win;
+  c->snd_wl1 = seg->seq;
+  c->snd_wl2 = seg->ack;
+  if (!ack_ok) { /* simultaneous open (§3.5, Figure 7) */
+    tcb_set_state(c, SK_SYN_RECEIVED, now);
+    c->snd_nxt = c->iss; /* the SYN goes again, now as a SYN-ACK */
+    return;
+  }
+  ack_advance(c, seg->ack, now);
+  tcb_established(c, now);
+  c->flags |= CF_ACK_NOW;
+  /* "continue processing at the sixth step": text or FIN on the SYN-ACK */
+  rx_init(&r, seg);
+  r.flags &= (uint8_t) ~(TCP_SYN | TCP_ACK);
+  r.seq++;
+  trim_to_window(c, &r, tcb_rcv_window(c));
+  step_urg(c, &r);
+  step_text(c, &r, now);
+  step_fin(c, &r, now);
+}
+
+/* SYN-RECEIVED sees two segments the steps would get wrong. */
+static int syn_received_prestep(sk_conn *c, rx *r) {
+  const tcp_seg *seg = r->seg;
+  if ((seg->flags & (TCP_SYN | TCP_RST)) != TCP_SYN || seg->seq != c->irs)
+    return GO;
+  if (!(seg->flags & TCP_ACK) && (c->flags & CF_PASSIVE)) {
+    /* The peer's SYN again: our SYN-ACK was lost.  Send it again now,
+     * as Linux does, rather than the bare ACK of the sequence check. */
+    c->snd_nxt = c->iss;
+    return STOP;
+  }
+  if ((seg->flags & TCP_ACK) && seg->len == 0 && seg->ack == c->snd_max) {
+    /* Simultaneous open, Figure 7 line 6: the peer's SYN-ACK.  Its SYN is
+     * the one already received; its ACK completes our side. */
+    r->flags &= (uint8_t)~TCP_SYN;
+    r->seq++;
+  }
+  return GO;
+}
+
+/* A retransmitted FIN in TIME-WAIT is acknowledged and restarts the 2 MSL
+ * wait (§3.10.7.4 eighth); anything else follows the usual steps. */
+static int time_wait_prestep(sk_conn *c, const rx *r, uint64_t now) {
+  const tcp_seg *seg = r->seg;
+  if ((seg->flags & (TCP_FIN | TCP_RST | TCP_SYN)) == TCP_FIN &&
+      seg->seq + seg->len + 1 == c->rcv_nxt) {
+    c->flags |= CF_ACK_NOW;
+    timer_set(c, T_WAIT, now + 2 * (uint64_t)c->prm.msl);
+    return STOP;
+  }
+  return GO;
+}
+
+static void synchronized_input(sk_conn *c, rx *r, uint64_t now) {
+  if (c->state == SK_SYN_RECEIVED && syn_received_prestep(c, r) == STOP)
+    return;
+  if (c->state == SK_TIME_WAIT && time_wait_prestep(c, r, now) == STOP)
+    return;
+  if (step_sequence(c, r) == STOP || step_rst(c, r, now) == STOP ||
+      step_syn(c, r, now) == STOP || step_ack(c, r, now) == STOP)
+    return;
+  step_urg(c, r);
+  step_text(c, r, now);
+  step_fin(c, r, now);
+}
+
+void tcp_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
+  uint8_t was_busy = c->ev.busy;
+  rx r;
+  c->ev.busy = 1; /* the steps may close c; it is freed after, not during */
+  if (c->state == SK_SYN_SENT)
+    syn_sent_input(c, seg, now);
+  else {
+    rx_init(&r, seg);
+    synchronized_input(c, &r, now);
+  }
+  c->ev.busy = was_busy;
+  if (c->state == SK_CLOSED)
+    tcb_maybe_free(c);
+  else
+    tcp_output(c, now); /* ACKs owed, and data the new window allows */
+}

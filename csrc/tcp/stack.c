@@ -1,0 +1,385 @@
+/*
+ * stack.c — the stack: configuration, demultiplexing of incoming segments,
+ * the 4-tuple table, timers at stack level, and event delivery.
+ */
+#include <string.h>
+
+#include "tcb.h"
+
+#define OBUF_SIZE 65536u
+#define HASH_MIN 16u
+
+void sk_config_init(sk_config *cfg) {
+  sk_params *p = &cfg->params;
+  memset(cfg, 0, sizeof *cfg);
+  /* IANA's dynamic range (RFC 6335 §6), as RFC 6056 suggests. */
+  cfg->port_lo = 49152;
+  cfg->port_hi = 65535;
+  cfg->backlog = 128;
+  cfg->max_syn_backlog = 256;
+  cfg->ttl = 64;
+  p->sndbuf = 65536;
+  p->rcvbuf = 65535;
+  p->rto_initial = 1000000; /* RFC 6298 (2.1) */
+  p->rto_min = 200000;      /* Linux's TCP_RTO_MIN */
+  p->rto_max = 120000000;   /* Linux's TCP_RTO_MAX */
+  p->delack = 40000;        /* Linux's TCP_DELACK_MIN */
+  p->msl = 30000000;
+  p->fin_timeout = 60000000; /* net.ipv4.tcp_fin_timeout */
+  p->mss = 1460;
+  p->syn_retries = 6;
+  p->synack_retries = 5;
+  p->retries = 15;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+static uint64_t load64(const uint8_t *p) {
+  uint64_t v = 0;
+  int i;
+  for (i = 7; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+sk_stack *sk_stack_new(const sk_config *cfg, sk_output_fn out, void *ctx) {
+  sk_mem mem;
+  sk_stack *s;
+  mem_init(&mem, cfg->alloc, cfg->alloc_ud);
+  s = mem_calloc(&mem, sizeof *s);
+  if (!s)
+    return NULL;
+  s->mem = mem;
+  s->cfg = *cfg;
+  s->out = out;
+  s->out_ctx = ctx;
+  s->obuf_size = OBUF_SIZE;
+  s->obuf = mem_alloc(&s->mem, s->obuf_size);
+  s->nbuckets = HASH_MIN;
+  s->buckets = mem_calloc(&s->mem, HASH_MIN * sizeof *s->buckets);
+  if (!s->obuf || !s->buckets) {
+    sk_stack_free(s);
+    return NULL;
+  }
+  /* The table's hash key is derived from the secret but is not the same
+   * bits that seed ISNs. */
+  s->hash_key[0] = load64(cfg->secret) ^ 0x736f6d6570736575ull;
+  s->hash_key[1] = load64(cfg->secret + 8) ^ 0x646f72616e646f6dull;
+  s->next_port = cfg->port_lo;
+  return s;
+}
+
+void sk_stack_free(sk_stack *s) {
+  sk_mem mem;
+  if (!s)
+    return;
+  while (s->all) {
+    sk_conn *c = s->all;
+    s->all = c->anext;
+    ring_free(&c->sndq, &s->mem);
+    ring_free(&c->rcvq, &s->mem);
+    mem_free(&s->mem, c, sizeof *c);
+  }
+  while (s->listeners) {
+    sk_listener *l = s->listeners;
+    s->listeners = l->next;
+    mem_free(&s->mem, l, sizeof *l);
+  }
+  mem_free(&s->mem, s->heap, s->heap_cap * sizeof *s->heap);
+  mem_free(&s->mem, s->buckets, s->nbuckets * sizeof *s->buckets);
+  mem_free(&s->mem, s->obuf, s->obuf_size);
+  mem = s->mem;
+  mem_free(&mem, s, sizeof *s);
+}
+
+const sk_stats *sk_stack_stats(const sk_stack *s) {
+  sk_stack *w = (sk_stack *)s; /* gauges are read from their sources */
+  w->stats.memory = s->mem.bytes;
+  w->stats.alloc_failures = s->mem.failures;
+  return &s->stats;
+}
+
+const sk_config *sk_stack_config(const sk_stack *s) { return &s->cfg; }
+
+void sk_stack_set_trace(sk_stack *s, sk_trace_fn fn, void *ctx) {
+  s->trace = fn;
+  s->trace_ctx = ctx;
+}
+
+/* ---- the 4-tuple table --------------------------------------------------- */
+
+/* Keyed, so a peer choosing ports cannot aim every connection at one
+ * chain. */
+static uint32_t tuple_hash(const sk_stack *s, uint32_t raddr, uint16_t rport,
+                           uint16_t lport) {
+  uint64_t x = ((uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport);
+  x ^= s->hash_key[0];
+  x *= 0x9e3779b97f4a7c15ull;
+  x ^= x >> 29;
+  x ^= s->hash_key[1];
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 32;
+  return (uint32_t)x;
+}
+
+sk_conn *conn_lookup(sk_stack *s, uint32_t raddr, uint16_t rport,
+                     uint16_t lport) {
+  sk_conn *c =
+      s->buckets[tuple_hash(s, raddr, rport, lport) & (s->nbuckets - 1)];
+  while (c && !(c->raddr == raddr && c->rport == rport && c->lport == lport))
+    c = c->hnext;
+  return c;
+}
+
+static void hash_grow(sk_stack *s) {
+  uint32_t n = s->nbuckets * 2, i;
+  sk_conn **nb = mem_calloc(&s->mem, n * sizeof *nb);
+  if (!nb) /* keep the old table: longer chains, still correct */
+    return;
+  for (i = 0; i < s->nbuckets; i++) {
+    sk_conn *c = s->buckets[i], *next;
+    for (; c; c = next) {
+      uint32_t h = tuple_hash(s, c->raddr, c->rport, c->lport) & (n - 1);
+      next = c->hnext;
+      c->hnext = nb[h];
+      nb[h] = c;
+    }
+  }
+  mem_free(&s->mem, s->buckets, s->nbuckets * sizeof *s->buckets);
+  s->buckets = nb;
+  s->nbuckets = n;
+}
+
+int conn_hash_insert(sk_stack *s, sk_conn *c) {
+  uint32_t h;
+  if (s->nconns >= s->nbuckets)
+    hash_grow(s);
+  h = tuple_hash(s, c->raddr, c->rport, c->lport) & (s->nbuckets - 1);
+  c->hnext = s->buckets[h];
+  s->buckets[h] = c;
+  s->nconns++;
+  c->flags |= CF_IN_HASH;
+  return 0;
+}
+
+void conn_hash_remove(sk_stack *s, sk_conn *c) {
+  sk_conn **pp;
+  if (!(c->flags & CF_IN_HASH))
+    return;
+  pp = &s->buckets[tuple_hash(s, c->raddr, c->rport, c->lport) &
+                   (s->nbuckets - 1)];
+  while (*pp != c)
+    pp = &(*pp)->hnext;
+  *pp = c->hnext;
+  c->hnext = NULL;
+  s->nconns--;
+  c->flags &= (uint16_t)~CF_IN_HASH;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+void stack_emit(sk_stack *s, uint64_t now, tcp_seg *seg) {
+  size_t len;
+  seg->ip_id = s->ip_id++;
+  seg->ttl = s->cfg.ttl;
+  seg->tos = 0;
+  len = wire_build(seg, 0, s->obuf, s->obuf_size);
+  if (len == 0) /* our own segments always fit; never send a bad one */
+    return;
+  s->stats.segments_out++;
+  if (seg->flags & TCP_RST)
+    s->stats.rst_sent++;
+  if (s->trace)
+    s->trace(s->trace_ctx, now, SK_DIR_OUT, s->obuf, len);
+  s->out(s->out_ctx, s->obuf, len);
+}
+
+void stack_reset_reply(sk_stack *s, uint64_t now, const tcp_seg *in) {
+  tcp_seg r;
+  if (in->flags & TCP_RST) /* never answer a RST with a RST */
+    return;
+  memset(&r, 0, sizeof r);
+  r.saddr = in->daddr;
+  r.daddr = in->saddr;
+  r.sport = in->dport;
+  r.dport = in->sport;
+  if (in->flags & TCP_ACK) {
+    r.seq = in->ack; /* <SEQ=SEG.ACK><CTL=RST> */
+    r.flags = TCP_RST;
+  } else { /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+    r.ack =
+        in->seq + in->len + !!(in->flags & TCP_SYN) + !!(in->flags & TCP_FIN);
+    r.flags = TCP_RST | TCP_ACK;
+  }
+  stack_emit(s, now, &r);
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
+  tcp_seg seg;
+  sk_conn *c;
+  sk_listener *l;
+  if (s->trace)
+    s->trace(s->trace_ctx, now, SK_DIR_IN, pkt, len);
+  switch (wire_parse(pkt, len, 1, &seg)) {
+  case WIRE_OK:
+    break;
+  case WIRE_BAD_CKSUM: /* no reply at all: the addresses may be wrong */
+    s->stats.bad_checksum++;
+    return;
+  case WIRE_NOT_TCP:
+    s->stats.not_tcp++;
+    return;
+  default:
+    s->stats.malformed++;
+    return;
+  }
+  if (seg.daddr != s->cfg.addr) {
+    s->stats.not_for_us++;
+    return;
+  }
+  s->stats.segments_in++;
+  if ((c = conn_lookup(s, seg.saddr, seg.sport, seg.dport)) != NULL)
+    tcp_input(c, &seg, now);
+  else if ((l = listener_find(s, seg.dport)) != NULL)
+    listener_input(l, &seg, now);
+  else { /* RFC 9293 §3.10.7.1: CLOSED */
+    s->stats.no_listener++;
+    stack_reset_reply(s, now, &seg);
+  }
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+void sk_stack_poll(sk_stack *s, uint64_t now) {
+  /* timer_fire moves each conn past `now` or out of the heap. */
+  while (s->heap_len && s->heap[0]->deadline <= now)
+    timer_fire(s->heap[0], now);
+}
+
+uint64_t sk_stack_deadline(const sk_stack *s) {
+  return s->heap_len ? s->heap[0]->deadline : SK_NEVER;
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+void ev_post(sk_stack *s, evnode *n, int event) {
+  n->pending |= (uint8_t)(1u << event);
+  if (n->queued)
+    return;
+  n->queued = 1;
+  n->next = NULL;
+  n->prev = s->ev_tail;
+  if (s->ev_tail)
+    s->ev_tail->next = n;
+  else
+    s->ev_head = n;
+  s->ev_tail = n;
+}
+
+void ev_unlink(sk_stack *s, evnode *n) {
+  if (!n->queued)
+    return;
+  if (n->prev)
+    n->prev->next = n->next;
+  else
+    s->ev_head = n->next;
+  if (n->next)
+    n->next->prev = n->prev;
+  else
+    s->ev_tail = n->prev;
+  n->prev = n->next = NULL;
+  n->queued = 0;
+}
+
+int sk_stack_has_events(const sk_stack *s) {
+  const evnode *n;
+  for (n = s->ev_head; n; n = n->next)
+    if (n->cb && n->pending)
+      return 1;
+  return 0;
+}
+
+static int next_event(evnode *n) {
+  int ev;
+  for (ev = 0; ev < SK_EV_COUNT; ev++)
+    if (n->pending & (1u << ev))
+      return ev;
+  return -1;
+}
+
+/* Delivers every pending event of one node, in the order of the list in
+ * synack.h.  The callback may call back into the stack, post new events,
+ * or release the handle (which clears cb and stops the loop). */
+static int deliver(sk_stack *s, evnode *n) {
+  int count = 0, ev;
+  (void)s;
+  n->busy = 1;
+  while (n->cb && (ev = next_event(n)) >= 0) {
+    int arg = 0;
+    if (n->kind == EV_CONN && ev == SK_EV_STATE) {
+      sk_conn *c = (sk_conn *)n;
+      if (c->log_len == 0) {
+        n->pending &= (uint8_t) ~(1u << ev);
+        continue;
+      }
+      arg = c->log[0][0] << 8 | c->log[0][1];
+      c->ev_time = c->log_time[0];
+      memmove(c->log[0], c->log[1], (size_t)(c->log_len - 1) * 2);
+      memmove(c->log_time, c->log_time + 1,
+              (size_t)(c->log_len - 1) * sizeof c->log_time[0]);
+      if (--c->log_len == 0)
+        n->pending &= (uint8_t) ~(1u << ev);
+    } else {
+      n->pending &= (uint8_t) ~(1u << ev);
+      if (n->kind == EV_CONN && ev == SK_EV_CLOSED)
+        arg = ((sk_conn *)n)->close_err;
+    }
+    n->cb(n->ud, ev, arg);
+    count++;
+  }
+  n->busy = 0;
+  return count;
+}
+
+int sk_stack_dispatch(sk_stack *s) {
+  int count = 0;
+  evnode *n;
+  if (s->dispatching)
+    return 0;
+  s->dispatching = 1;
+  while ((n = s->ev_head) != NULL) {
+    ev_unlink(s, n);
+    if (n->cb) /* else the events wait for an owner (unaccepted conns) */
+      count += deliver(s, n);
+    if (n->kind == EV_CONN)
+      tcb_maybe_free((sk_conn *)n);
+    else if (((sk_listener *)n)->stack == NULL) /* closed in its callback */
+      mem_free(&s->mem, n, sizeof(sk_listener));
+  }
+  s->dispatching = 0;
+  return count;
+}
+
+/* ---- connections(): the stack's ss -tan ---------------------------------- */
+
+void sk_stack_connections(const sk_stack *s, uint64_t now, sk_visit_fn fn,
+                          void *ctx) {
+  const sk_listener *l;
+  const sk_conn *c, *last = NULL;
+  sk_info info;
+  for (l = s->listeners; l; l = l->next) {
+    sk_listener_info(l, &info);
+    fn(ctx, &info);
+  }
+  /* oldest first: walk to the end of the newest-first list, then back */
+  for (c = s->all; c; c = c->anext)
+    last = c;
+  for (c = last; c; c = c->aprev) {
+    if (c->state == SK_CLOSED)
+      continue;
+    sk_conn_info(c, now, &info);
+    fn(ctx, &info);
+  }
+}

@@ -1,0 +1,97 @@
+/*
+ * stack.h — the stack object and the pieces every core file shares:
+ * events, the 4-tuple table, listeners, the timer heap.
+ */
+#ifndef SK_STACK_H
+#define SK_STACK_H
+
+#include "../synack.h"
+#include "mem.h"
+#include "wire.h"
+
+/* Something events can be queued on: a connection or a listener.  The
+ * stack keeps a list of nodes with undelivered events; dispatch walks it
+ * after the core has returned, so callbacks never run inside the core. */
+enum { EV_CONN, EV_LISTENER };
+
+typedef struct evnode {
+  struct evnode *prev, *next;
+  sk_event_fn cb;
+  void *ud;
+  uint8_t kind;    /* EV_CONN or EV_LISTENER */
+  uint8_t queued;  /* on the stack's list */
+  uint8_t busy;    /* a callback of this node is running */
+  uint8_t pending; /* 1 << SK_EV_* */
+} evnode;
+
+struct sk_listener {
+  evnode ev;
+  sk_stack *stack;
+  sk_listener *next;
+  uint16_t port;
+  uint32_t backlog;
+  uint32_t syn_queue;  /* children in SYN-RECEIVED */
+  uint32_t accept_len; /* established children not yet accepted */
+  sk_conn *accept_head, *accept_tail;
+  sk_params params;
+};
+
+struct sk_stack {
+  sk_config cfg;
+  sk_mem mem;
+  sk_stats stats;
+  sk_output_fn out;
+  void *out_ctx;
+  sk_trace_fn trace;
+  void *trace_ctx;
+
+  /* 4-tuple table: chained, power-of-two buckets, keyed hash. */
+  sk_conn **buckets;
+  uint32_t nbuckets, nconns;
+  uint64_t hash_key[2];
+
+  sk_listener *listeners;
+  sk_conn *all; /* every conn, newest first, until it is freed */
+
+  /* Every conn with a deadline, in a binary min-heap on it. */
+  sk_conn **heap;
+  uint32_t heap_len, heap_cap;
+
+  evnode *ev_head, *ev_tail;
+  int dispatching;
+
+  uint32_t isn_count; /* ISN generator state */
+  uint16_t next_port; /* ephemeral port cursor */
+  uint16_t ip_id;
+
+  uint8_t *obuf; /* one outgoing packet */
+  size_t obuf_size;
+};
+
+/* events.c-like helpers living in stack.c */
+void ev_post(sk_stack *s, evnode *n, int event);
+void ev_unlink(sk_stack *s, evnode *n);
+
+/* the 4-tuple table */
+sk_conn *conn_lookup(sk_stack *s, uint32_t raddr, uint16_t rport,
+                     uint16_t lport);
+int conn_hash_insert(sk_stack *s, sk_conn *c);
+void conn_hash_remove(sk_stack *s, sk_conn *c);
+
+/* listeners (listener.c) */
+sk_listener *listener_find(sk_stack *s, uint16_t port);
+void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now);
+void listener_child_established(sk_listener *l, sk_conn *c);
+void listener_child_gone(sk_listener *l, sk_conn *c);
+
+/* ISNs (isn.c) */
+uint32_t isn_next(sk_stack *s);
+
+/* Emits one segment built from *seg (addresses, ports, flags, ...); the
+ * payload, if any, is already in place in s->obuf when seg->data is NULL. */
+void stack_emit(sk_stack *s, uint64_t now, tcp_seg *seg);
+/* RFC 9293 §3.10.7.1: the RST that answers `seg` when no connection
+ * exists (or the one given is not the one it is for). */
+void stack_reset_reply(sk_stack *s, uint64_t now, const tcp_seg *seg);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * tcb.h — the transmission control block (RFC 9293 §3.3.1) and the
+ * functions of the core that work on one connection.
+ */
+#ifndef SK_TCB_H
+#define SK_TCB_H
+
+#include "ring.h"
+#include "seq.h"
+#include "stack.h"
+
+/* Connection flags. */
+enum {
+  CF_SYN_ACKED = 1 << 10,  /* our SYN has been acknowledged */
+  CF_FIN_ACKED = 1 << 11,  /* our FIN has been acknowledged */
+  CF_TIMING = 1 << 12,     /* a segment is being timed (rtt_seq) */
+  CF_PASSIVE = 1 << 0,     /* opened by a listener */
+  CF_USER = 1 << 1,        /* the owner holds the handle */
+  CF_FIN_QUEUED = 1 << 2,  /* shutdown/close asked for a FIN after the data */
+  CF_ACK_NOW = 1 << 3,     /* an ACK must go out at the next output */
+  CF_READ_CLOSED = 1 << 4, /* close(): nothing more will be read */
+  CF_PEER_FIN = 1 << 5,    /* the peer's FIN has been received */
+  CF_WANT_DRAIN = 1 << 6,  /* a write was short: post WRITABLE on room */
+  CF_CLOSE_POSTED = 1 << 7,
+  CF_IN_HASH = 1 << 8,
+  CF_ACCEPT_QUEUED = 1 << 9,
+};
+
+/* The timers of a connection; the heap orders conns by the earliest.
+ * T_WAIT ends a closing connection: 2 MSL in TIME-WAIT, fin_timeout in an
+ * orphaned FIN-WAIT-2. */
+enum { T_RTX, T_DELACK, T_WAIT, T_COUNT };
+
+#define STATE_LOG 4 /* state changes kept until delivered */
+
+struct sk_conn {
+  evnode ev; /* first: a conn is its own event node */
+  sk_stack *stack;
+  sk_conn *hnext;         /* 4-tuple chain */
+  sk_conn *aprev, *anext; /* the stack's list of every conn */
+  sk_listener *listener;  /* passive opens, until accepted */
+  sk_conn *qnext;         /* listener's accept queue */
+
+  uint32_t laddr, raddr;
+  uint16_t lport, rport;
+  uint32_t flags;
+  uint8_t state;
+  int8_t close_err; /* SK_OK or the reason the connection ended */
+
+  /* Send sequence space (RFC 9293 §3.3.1, Figure 3).  snd_max is the
+   * highest sequence number sent; snd_nxt goes back to snd_una when the
+   * retransmission timer fires. */
+  uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+  uint32_t snd_mss; /* the most payload one segment may carry */
+  /* Receive sequence space (Figure 4).  rcv_adv is the right edge of the
+   * window last advertised, which must never move left (§3.8.6.2.2). */
+  uint32_t irs, rcv_nxt, rcv_adv, rcv_up;
+  uint8_t rcv_unacked; /* full segments received since our last ACK */
+
+  /* Retransmission (RFC 6298): microseconds. */
+  uint32_t srtt, rttvar, rto;
+  uint32_t rtt_seq;   /* the segment being timed ends here */
+  uint64_t rtt_start; /* when, if CF_TIMING */
+  uint8_t backoff;    /* consecutive timeouts */
+  uint32_t retransmits;
+
+  uint64_t timer[T_COUNT];
+  uint64_t deadline;
+  uint32_t heap_idx;
+
+  uint8_t log_len; /* state transitions not yet delivered */
+  uint8_t log[STATE_LOG][2];
+  uint64_t log_time[STATE_LOG];
+  uint64_t ev_time; /* of the STATE event being delivered */
+
+  ring sndq, rcvq;
+  sk_params prm;
+};
+
+#define HEAP_NONE UINT32_MAX
+
+/* tcb.c */
+sk_conn *tcb_new(sk_stack *s, const sk_params *prm);
+void tcb_set_state(sk_conn *c, int state, uint64_t now);
+void tcb_closed(sk_conn *c, int err, uint64_t now); /* -> CLOSED */
+void tcb_maybe_free(sk_conn *c);
+void tcb_enter_time_wait(sk_conn *c, uint64_t now);
+void tcb_fin_wait_2(sk_conn *c, uint64_t now);
+uint32_t tcb_rcv_window(const sk_conn *c);
+void tcb_peer_mss(sk_conn *c, const tcp_seg *seg);
+
+/* The first data byte in the send ring, and the sequence number of our FIN
+ * (meaningful once CF_FIN_QUEUED is set). */
+static inline uint32_t snd_head_seq(const sk_conn *c) {
+  return c->snd_una + !(c->flags & CF_SYN_ACKED); /* the SYN takes one */
+}
+static inline uint32_t snd_fin_seq(const sk_conn *c) {
+  return snd_head_seq(c) + c->sndq.len;
+}
+static inline int fin_acked(const sk_conn *c) {
+  return (c->flags & CF_FIN_ACKED) != 0;
+}
+
+/* input.c: RFC 9293 §3.10.7.3 and §3.10.7.4 */
+void tcp_input(sk_conn *c, const tcp_seg *seg, uint64_t now);
+void tcb_established(sk_conn *c, uint64_t now);
+
+/* output.c */
+void tcp_output(sk_conn *c, uint64_t now);
+/* After a timeout: one segment from SND.NXT, or a one-byte window probe. */
+void tcp_output_one(sk_conn *c, uint64_t now);
+void tcp_send_ack(sk_conn *c, uint64_t now);
+void tcp_send_rst(sk_conn *c, uint64_t now); /* <SEQ=SND.NXT><CTL=RST> */
+
+/* timer.c */
+void timer_set(sk_conn *c, int which, uint64_t when);
+void timer_clear(sk_conn *c, int which);
+void timer_clear_all(sk_conn *c);
+void timer_fire(sk_conn *c, uint64_t now);
+int heap_reserve(sk_stack *s, uint32_t n); /* room for n conns; 0 if not */
+void heap_remove(sk_stack *s, sk_conn *c);
+
+/* rtt.c: RFC 6298 */
+void rtt_init(sk_conn *c);
+void rtt_sample(sk_conn *c, uint32_t r);
+void rtt_backoff(sk_conn *c);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * timer.c — per-connection timers and the stack's heap of deadlines.
+ *
+ * A conn has a few timers (retransmission, delayed ACK, 2 MSL); its
+ * deadline is the earliest, and the stack keeps every conn with a deadline
+ * in a binary min-heap, so sk_stack_deadline() is O(1) and firing is
+ * O(log n).  No real clock: `now` always comes from the caller.
+ */
+#include "tcb.h"
+
+int heap_reserve(sk_stack *s, uint32_t n) {
+  uint32_t cap = s->heap_cap ? s->heap_cap : 16;
+  sk_conn **h;
+  if (n <= s->heap_cap)
+    return 1;
+  while (cap < n)
+    cap *= 2;
+  h = mem_realloc(&s->mem, s->heap, s->heap_cap * sizeof *h, cap * sizeof *h);
+  if (!h)
+    return 0;
+  s->heap = h;
+  s->heap_cap = cap;
+  return 1;
+}
+
+static void heap_put(sk_stack *s, uint32_t i, sk_conn *c) {
+  s->heap[i] = c;
+  c->heap_idx = i;
+}
+
+static void sift_up(sk_stack *s, uint32_t i) {
+  sk_conn *c = s->heap[i];
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 2;
+    if (s->heap[parent]->deadline <= c->deadline)
+      break;
+    heap_put(s, i, s->heap[parent]);
+    i = parent;
+  }
+  heap_put(s, i, c);
+}
+
+static void sift_down(sk_stack *s, uint32_t i) {
+  sk_conn *c = s->heap[i];
+  for (;;) {
+    uint32_t l = 2 * i + 1, r = l + 1, m = l;
+    if (l >= s->heap_len)
+      break;
+    if (r < s->heap_len && s->heap[r]->deadline < s->heap[l]->deadline)
+      m = r;
+    if (c->deadline <= s->heap[m]->deadline)
+      break;
+    heap_put(s, i, s->heap[m]);
+    i = m;
+  }
+  heap_put(s, i, c);
+}
+
+void heap_remove(sk_stack *s, sk_conn *c) {
+  uint32_t i = c->heap_idx;
+  sk_conn *last;
+  if (i == HEAP_NONE)
+    return;
+  c->heap_idx = HEAP_NONE;
+  last = s->heap[--s->heap_len];
+  if (last == c)
+    return;
+  heap_put(s, i, last);
+  sift_up(s, i);
+  sift_down(s, last->heap_idx);
+}
+
+/* Recomputes the conn's deadline and its place in the heap. */
+static void reschedule(sk_conn *c) {
+  sk_stack *s = c->stack;
+  uint64_t d = SK_NEVER;
+  int i;
+  for (i = 0; i < T_COUNT; i++)
+    if (c->timer[i] < d)
+      d = c->timer[i];
+  if (d == c->deadline)
+    return;
+  c->deadline = d;
+  if (d == SK_NEVER) {
+    heap_remove(s, c);
+    return;
+  }
+  if (c->heap_idx == HEAP_NONE) { /* room was reserved by tcb_new */
+    s->heap_len++;
+    heap_put(s, s->heap_len - 1, c);
+    sift_up(s, c->heap_idx);
+    return;
+  }
+  sift_up(s, c->heap_idx);
+  sift_down(s, c->heap_idx);
+}
+
+void timer_set(sk_conn *c, int which, uint64_t when) {
+  c->timer[which] = when;
+  reschedule(c);
+}
+
+void timer_clear(sk_conn *c, int which) {
+  if (c->timer[which] == SK_NEVER)
+    return;
+  c->timer[which] = SK_NEVER;
+  reschedule(c);
+}
+
+void timer_clear_all(sk_conn *c) {
+  int i;
+  for (i = 0; i < T_COUNT; i++)
+    c->timer[i] = SK_NEVER;
+  reschedule(c);
+}
+
+static void s_timed_out(sk_conn *c) { c->stack->stats.conns_timed_out++; }
+
+/* RFC 6298 (5.4)-(5.6) and RFC 9293 §3.8.3: retransmit the earliest
+ * segment not acknowledged, back off, and give up after the configured
+ * number of tries (R2) with ETIMEDOUT. */
+static void rtx_timeout(sk_conn *c, uint64_t now) {
+  int limit = c->state == SK_SYN_SENT       ? c->prm.syn_retries
+              : c->state == SK_SYN_RECEIVED ? c->prm.synack_retries
+                                            : c->prm.retries;
+  if (c->backoff >= limit) {
+    s_timed_out(c);
+    tcb_closed(c, SK_ETIMEDOUT, now);
+    return;
+  }
+  c->backoff++;
+  rtt_backoff(c);
+  c->flags &=
+      ~(uint32_t)CF_TIMING; /* Karn: no sample across a retransmission */
+  c->snd_nxt = (c->flags & CF_SYN_ACKED) ? c->snd_una : c->iss;
+  tcp_output_one(c, now);
+  if (c->timer[T_RTX] == SK_NEVER &&
+      (c->snd_una != c->snd_max || seq_lt(c->snd_nxt, snd_fin_seq(c))))
+    timer_set(c, T_RTX, now + c->rto); /* nothing went: keep the clock */
+}
+
+void timer_fire(sk_conn *c, uint64_t now) {
+  uint8_t was_busy = c->ev.busy;
+  c->ev.busy = 1;
+  if (c->timer[T_WAIT] <= now) {
+    timer_clear(c, T_WAIT);
+    if (c->state == SK_FIN_WAIT_2) { /* the peer never sent its FIN */
+      tcp_send_rst(c, now);
+      s_timed_out(c);
+      tcb_closed(c, SK_ETIMEDOUT, now);
+    } else
+      tcb_closed(c, SK_OK, now); /* TIME-WAIT is over */
+  }
+  if (c->state != SK_CLOSED && c->timer[T_DELACK] <= now) {
+    timer_clear(c, T_DELACK);
+    tcp_send_ack(c, now);
+  }
+  if (c->state != SK_CLOSED && c->timer[T_RTX] <= now) {
+    timer_clear(c, T_RTX);
+    rtx_timeout(c, now);
+  }
+  c->ev.busy = was_busy;
+  tcb_maybe_free(c);
+}
