@@ -1,0 +1,224 @@
+/*
+ * lconfig.c — option tables: stack configuration (net:host, synack.tap,
+ * synack.raw) and the connect and listen options that override it.  One
+ * table of keys says where each is allowed, its type and its range; an
+ * unknown key or a bad value raises an error that names it.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "lsynack.h"
+
+enum kind {
+  K_SECONDS, /* a duration, stored as 32-bit microseconds */
+  K_COUNT,   /* an integer of `width` bytes */
+  K_SECRET,  /* a string hashed into the 16-byte secret */
+  K_PORTS,   /* { lo, hi } */
+  K_LATER,   /* accepted only with the value that matches today's stack */
+};
+
+#define ALL (OPT_STACK | OPT_HOST | OPT_CONNECT | OPT_LISTEN)
+#define STACKS (OPT_STACK | OPT_HOST)
+#define P(f) offsetof(sk_config, params.f), sizeof(((sk_params *)0)->f)
+#define C(f) offsetof(sk_config, f), sizeof(((sk_config *)0)->f)
+
+typedef struct keyspec {
+  const char *name;
+  int scope;
+  enum kind kind;
+  size_t off, width;
+  double min, max;
+  const char *today; /* K_LATER: the one value accepted for now */
+} keyspec;
+
+static const keyspec keys[] = {
+    {"msl", ALL, K_SECONDS, P(msl), 0.000001, 2000, NULL},
+    {"fin_timeout", ALL, K_SECONDS, P(fin_timeout), 0.000001, 4000, NULL},
+    {"rto_min", ALL, K_SECONDS, P(rto_min), 0.000001, 4000, NULL},
+    {"rto_max", ALL, K_SECONDS, P(rto_max), 0.000001, 4000, NULL},
+    {"rto_initial", ALL, K_SECONDS, P(rto_initial), 0.000001, 4000, NULL},
+    {"delack", ALL, K_SECONDS, P(delack), 0, 4000, NULL},
+    {"sndbuf", ALL, K_COUNT, P(sndbuf), 1, 1 << 30, NULL},
+    {"rcvbuf", ALL, K_COUNT, P(rcvbuf), 1, 1 << 30, NULL},
+    {"mss", ALL, K_COUNT, P(mss), 64, 65495, NULL},
+    {"syn_retries", ALL, K_COUNT, P(syn_retries), 0, 255, NULL},
+    {"synack_retries", ALL, K_COUNT, P(synack_retries), 0, 255, NULL},
+    {"retries", ALL, K_COUNT, P(retries), 0, 255, NULL},
+    {"nodelay", ALL, K_LATER, 0, 0, 0, 0, "true"},
+    {"max_syn_backlog", STACKS, K_COUNT, C(max_syn_backlog), 1, 1e7, NULL},
+    {"backlog", STACKS | OPT_LISTEN, K_COUNT, C(backlog), 1, 1e7, NULL},
+    {"isn_secret", STACKS, K_SECRET, 0, 0, 0, 0, NULL},
+    {"port_range", STACKS, K_PORTS, 0, 0, 0, 0, NULL},
+    /* Named by API.md, implemented by later work: the value that matches
+     * what the stack does today is accepted, any other raises. */
+    {"syncookies", STACKS | OPT_LISTEN, K_LATER, 0, 0, 0, 0, "never"},
+    {"sack", ALL, K_LATER, 0, 0, 0, 0, "false"},
+    {"timestamps", ALL, K_LATER, 0, 0, 0, 0, "false"},
+    {"wscale", ALL, K_LATER, 0, 0, 0, 0, "false"},
+    {"rfc1337", STACKS, K_LATER, 0, 0, 0, 0, "false"},
+    {"keepalive", OPT_CONNECT | OPT_LISTEN, K_LATER, 0, 0, 0, 0, "false"},
+    {"max_time_wait", STACKS, K_LATER, 0, 0, 0, 0, NULL},
+    {"challenge_ack_interval", ALL, K_LATER, 0, 0, 0, 0, NULL},
+    {"max_ooo_holes", STACKS, K_LATER, 0, 0, 0, 0, NULL},
+    {NULL, 0, 0, 0, 0, 0, 0, NULL}};
+
+static const keyspec *find_key(const char *name) {
+  const keyspec *k;
+  for (k = keys; k->name; k++)
+    if (strcmp(k->name, name) == 0)
+      return k;
+  return NULL;
+}
+
+static int in_list(const char *name, const char *const *list) {
+  for (; list && *list; list++)
+    if (strcmp(*list, name) == 0)
+      return 1;
+  return 0;
+}
+
+static int bad(lua_State *L, const char *key, const char *why) {
+  return luaL_error(L, "bad option '%s' (%s)", key, why);
+}
+
+static lua_Integer checkcount(lua_State *L, const keyspec *k, int idx) {
+  int isint;
+  lua_Integer v = lua_tointegerx(L, idx, &isint);
+  if (!isint)
+    bad(L, k->name, "an integer expected");
+  if ((double)v < k->min || (double)v > k->max)
+    luaL_error(L, "bad option '%s' (must be between %d and %d)", k->name,
+               (int)k->min, (int)k->max);
+  return v;
+}
+
+static void put(sk_config *cfg, const keyspec *k, uint64_t v) {
+  uint8_t *p = (uint8_t *)cfg + k->off;
+  switch (k->width) {
+  case 1:
+    *(uint8_t *)p = (uint8_t)v;
+    break;
+  case 2:
+    *(uint16_t *)p = (uint16_t)v;
+    break;
+  case 4:
+    *(uint32_t *)p = (uint32_t)v;
+    break;
+  default:
+    *(uint64_t *)p = v;
+    break;
+  }
+}
+
+/* Any string becomes 16 secret bytes (FNV-1a then splitmix, twice): equal
+ * strings give equal secrets, which is all a reproducible stack needs. */
+static void secret_from(const char *s, size_t n, uint8_t out[16]) {
+  uint64_t h = 0xcbf29ce484222325ull, z;
+  size_t i;
+  int half, b;
+  for (i = 0; i < n; i++)
+    h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+  for (half = 0; half < 2; half++) {
+    z = (h += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    for (b = 0; b < 8; b++)
+      out[half * 8 + b] = (uint8_t)(z >> (8 * b));
+  }
+}
+
+static void read_ports(lua_State *L, int idx, sk_config *cfg) {
+  lua_Integer lo, hi;
+  int ok1, ok2;
+  if (!lua_istable(L, idx))
+    bad(L, "port_range", "a table { lo, hi } expected");
+  lua_rawgeti(L, idx, 1);
+  lua_rawgeti(L, idx, 2);
+  lo = lua_tointegerx(L, -2, &ok1);
+  hi = lua_tointegerx(L, -1, &ok2);
+  lua_pop(L, 2);
+  if (!ok1 || !ok2 || lo < 1 || hi > 65535 || lo > hi)
+    bad(L, "port_range", "{ lo, hi } with 1 <= lo <= hi <= 65535 expected");
+  cfg->port_lo = (uint16_t)lo;
+  cfg->port_hi = (uint16_t)hi;
+}
+
+static void read_later(lua_State *L, const keyspec *k, int idx) {
+  const char *v = luaL_tolstring(L, idx, NULL);
+  if (!k->today || strcmp(v, k->today) != 0)
+    luaL_error(L, "bad option '%s' (%s = %s is not implemented yet%s%s)",
+               k->name, k->name, v, k->today ? "; only " : "",
+               k->today ? k->today : "");
+  lua_pop(L, 1);
+}
+
+static void read_one(lua_State *L, const keyspec *k, int idx, sk_config *cfg) {
+  size_t n;
+  const char *s;
+  switch (k->kind) {
+  case K_SECONDS: {
+    double v;
+    if (lua_type(L, idx) != LUA_TNUMBER)
+      bad(L, k->name, "a number of seconds expected");
+    v = lua_tonumber(L, idx);
+    if (!(v >= k->min && v <= k->max))
+      luaL_error(L, "bad option '%s' (must be between %f and %f seconds)",
+                 k->name, k->min, k->max);
+    put(cfg, k, sk_lua_usec(v));
+    break;
+  }
+  case K_COUNT:
+    put(cfg, k, (uint64_t)checkcount(L, k, idx));
+    break;
+  case K_SECRET:
+    if (!(s = lua_tolstring(L, idx, &n)) || lua_type(L, idx) != LUA_TSTRING ||
+        n == 0)
+      bad(L, k->name, "a non-empty string expected");
+    secret_from(s, n, cfg->secret);
+    break;
+  case K_PORTS:
+    read_ports(L, idx, cfg);
+    break;
+  case K_LATER:
+    read_later(L, k, idx);
+    break;
+  }
+}
+
+void sk_lua_check_keys(lua_State *L, int idx, int scope,
+                       const char *const *extra) {
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *name;
+    const keyspec *k;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "bad option (keys must be strings, got a %s)",
+                 luaL_typename(L, -2));
+    name = lua_tostring(L, -2);
+    k = find_key(name);
+    if (!in_list(name, extra) && (!k || !(k->scope & scope)))
+      luaL_error(L, "unknown option '%s'", name);
+    lua_pop(L, 1);
+  }
+}
+
+void sk_lua_config(lua_State *L, int idx, int scope, sk_config *cfg,
+                   const char *const *extra) {
+  const keyspec *k;
+  if (lua_isnoneornil(L, idx))
+    return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  idx = lua_absindex(L, idx);
+  sk_lua_check_keys(L, idx, scope, extra);
+  for (k = keys; k->name; k++) {
+    if (!(k->scope & scope))
+      continue;
+    if (lua_getfield(L, idx, k->name) != LUA_TNIL)
+      read_one(L, k, lua_gettop(L), cfg);
+    lua_pop(L, 1);
+  }
+  if (cfg->params.rto_min > cfg->params.rto_max)
+    luaL_error(L, "bad option 'rto_min' (greater than rto_max)");
+}
