@@ -1,0 +1,54 @@
+/* test_ring.c — the byte ring: wrap-around, growth, cap, release. */
+#include <string.h>
+
+#include "../tcp/ring.h"
+#include "check.h"
+
+int main(void) {
+  sk_mem m;
+  ring r;
+  uint8_t in[10000], out[10000];
+  uint32_t i, n;
+  mem_init(&m, NULL, NULL);
+  memset(&r, 0, sizeof r);
+  for (i = 0; i < sizeof in; i++)
+    in[i] = (uint8_t)(i * 7 + 3);
+
+  /* nothing is allocated until the first byte */
+  CHECK_EQ(m.bytes, 0);
+  CHECK_EQ(ring_write(&r, &m, in, 100, 5000), 100);
+  CHECK(m.bytes >= 100);
+  /* wrap-around: read some, write more than the rest of the buffer */
+  CHECK_EQ(ring_read(&r, &m, out, 60), 60);
+  CHECK(memcmp(out, in, 60) == 0);
+  n = r.size - r.len + 50; /* forces a wrap, and growth */
+  CHECK_EQ(ring_write(&r, &m, in + 100, n, 100000), n);
+  CHECK_EQ(r.len, 40 + n);
+  ring_peek(&r, 10, out, 30);
+  CHECK(memcmp(out, in + 70, 30) == 0);
+  CHECK_EQ(ring_read(&r, &m, out, 40 + n), 40 + n);
+  CHECK(memcmp(out, in + 60, 40 + n) == 0);
+  /* empty: the storage is released */
+  CHECK_EQ(r.len, 0);
+  CHECK(r.buf == NULL);
+  CHECK_EQ(m.bytes, 0);
+
+  /* the cap: never more than `cap` bytes held */
+  CHECK_EQ(ring_write(&r, &m, in, 3000, 2500), 2500);
+  CHECK_EQ(ring_write(&r, &m, in, 10, 2500), 0);
+  CHECK_EQ(ring_read(&r, &m, NULL, 500), 500); /* drop without copying */
+  CHECK_EQ(ring_write(&r, &m, in, 1000, 2500), 500);
+  ring_peek(&r, 2000, out, 500);
+  CHECK(memcmp(out, in, 500) == 0);
+  /* peeking across the physical end of the buffer */
+  for (i = 0; i < 50; i++) {
+    uint8_t a[333], b[333];
+    CHECK_EQ(ring_read(&r, &m, a, 333), 333);
+    ring_write(&r, &m, a, 333, 2500);
+    ring_peek(&r, r.len - 333, b, 333);
+    CHECK(memcmp(a, b, 333) == 0);
+  }
+  ring_free(&r, &m);
+  CHECK_EQ(m.bytes, 0);
+  return check_done("test_ring");
+}

@@ -1,0 +1,73 @@
+-- Shared set-ups for the specs: a fresh simulated network per test.
+local synack = require "synack"
+
+local H = {}
+
+H.CLIENT, H.SERVER, H.PEER = "10.0.0.1", "10.0.0.2", "10.0.0.9"
+
+--- A network with 10 ms one-way delay unless opts say otherwise.
+function H.net(opts)
+  opts = opts or {}
+  if opts.seed == nil then opts.seed = 1 end
+  if opts.delay == nil then opts.delay = 0.010 end
+  return synack.sim(opts)
+end
+
+--- A network, a client stack and a server stack.
+function H.pair(opts, client_cfg, server_cfg)
+  local net = H.net(opts)
+  return net, net:host(H.CLIENT, client_cfg), net:host(H.SERVER, server_cfg)
+end
+
+--- Writes `data` to conn now or, what does not fit, as the send buffer
+-- drains; closes after when close_after is set.
+function H.writer(conn)
+  local pending, closing = {}, false
+  local function flush(c)
+    while #pending > 0 do
+      local n = assert(c:write(pending[1]))
+      if n < #pending[1] then
+        pending[1] = pending[1]:sub(n + 1)
+        return
+      end
+      table.remove(pending, 1)
+    end
+    if closing then c:close() end
+  end
+  conn:on("drain", flush)
+  return {
+    write = function(data) pending[#pending + 1] = data; flush(conn) end,
+    close = function() closing = true; flush(conn) end,
+  }
+end
+
+--- An echo server on port 80 of `server`; returns the listener.
+function H.echo(server, port)
+  return server:listen(port or 80, {
+    on_accept = function(c)
+      local w = H.writer(c)
+      c:on("data", function(_, chunk) w.write(chunk) end)
+      c:on("end", function() w.close() end)
+    end,
+  })
+end
+
+--- The scripted peer's side of a handshake with a listener on `stack`:
+-- SYN, expect SYN-ACK, ACK. Returns the peer's ISN and the stack's ISN.
+function H.peer_connect(net, peer, stack_addr, port, opts)
+  opts = opts or {}
+  local isn = opts.isn or 1000
+  local sport = opts.sport or 40000
+  peer:send{ to = stack_addr, sport = sport, dport = port, flags = "S", seq = isn,
+             win = opts.win or 65535, options = opts.options or { mss = 1460 } }
+  local synack_seg = peer:expect("S.", { ack = isn + 1 })
+  peer:send{ to = stack_addr, sport = sport, dport = port, flags = ".", seq = isn + 1,
+             ack = synack_seg.seq + 1, win = opts.win or 65535 }
+  net:run(0.05) -- let the ACK arrive
+  return isn, synack_seg.seq
+end
+
+--- Every segment of a trace as "flags" strings.
+function H.flags(trace) return trace:flags() end
+
+return H

@@ -1,0 +1,199 @@
+-- RFC 9293 §3.6: closing a connection, and TIME-WAIT (§3.6.1, §3.10.7.4).
+local H = require "helper"
+
+local function established(opts, ccfg, scfg)
+  local net, client, server = H.pair(opts, ccfg, scfg)
+  local accepted
+  server:listen(80, { on_accept = function(c) accepted = c end })
+  local conn = client:connect(H.SERVER, 80)
+  net:run(0.1)
+  assert.equal("ESTABLISHED", conn:info().state)
+  return net, client, server, conn, accepted
+end
+
+describe("RFC 9293 §3.6 closing a connection", function()
+  it("client closes first: F. . F. . and the client waits in TIME-WAIT for 2 MSL", function()
+    local net, client, server, conn, accepted = established(nil, { msl = 5 })
+    local trace = net:trace()
+    local closed = {}
+    conn:on("close", function(_, err) closed.client = { net:now(), err } end)
+    accepted:on("close", function(_, err) closed.server = { net:now(), err } end)
+    accepted:on("end", function(c) c:close() end)
+    local t0 = net:now()
+    conn:close()
+    assert.equal("FIN-WAIT-1", conn:info().state)
+    net:run(0.05)
+    assert.same({ "F.", ".", "F.", "." }, trace:flags())
+    assert.equal("TIME-WAIT", conn:info().state)
+    assert.equal("CLOSED", accepted:info().state)
+    -- "close" fires when each can carry nothing more: TIME-WAIT or CLOSED
+    assert.near(t0 + 0.020, closed.client[1], 1e-9)
+    assert.near(t0 + 0.030, closed.server[1], 1e-9)
+    assert.is_nil(closed.client[2])
+    assert.is_nil(closed.server[2])
+    -- TIME-WAIT lasts 2 MSL from its start, then CLOSED
+    local tw_start = t0 + 0.020
+    net:run(tw_start + 10 - 1e-6 - net:now())
+    assert.equal("TIME-WAIT", conn:info().state)
+    net:run(2e-6)
+    assert.equal("CLOSED", conn:info().state)
+  end)
+
+  it("server closes first: the server holds TIME-WAIT, the client ends CLOSED", function()
+    local net, client, server, conn, accepted = established()
+    conn:on("end", function(c) c:close() end)
+    accepted:close()
+    net:run(0.1)
+    assert.equal("TIME-WAIT", accepted:info().state)
+    assert.equal("CLOSED", conn:info().state)
+  end)
+
+  it("lists TIME-WAIT in connections() with the time left", function()
+    local net, client, server, conn, accepted = established()
+    accepted:on("end", function(c) c:close() end)
+    conn:close()
+    net:run(0.1)
+    local rows = client:connections()
+    assert.equal(1, #rows)
+    assert.equal("TIME-WAIT", rows[1].state)
+    assert.near(60 - 0.08, rows[1].expires_in, 1e-6) -- default MSL 30 s
+    assert.equal(1, client:stats().time_wait)
+    net:run()
+    assert.equal(0, client:stats().time_wait)
+  end)
+
+  it("keeps receiving after shutdown() (half-close)", function()
+    local net, client, server, conn, accepted = established()
+    local got = {}
+    conn:on("data", function(_, d) got[#got + 1] = d end)
+    conn:shutdown()
+    net:run(0.05)
+    assert.equal("FIN-WAIT-2", conn:info().state)
+    assert.equal("CLOSE-WAIT", accepted:info().state)
+    assert.equal(5, accepted:write("still"))
+    net:run(0.05)
+    assert.equal("still", table.concat(got))
+    local _, err = conn:write("no")
+    assert.equal("EPIPE", err)
+  end)
+
+  it("sends queued data before the FIN", function()
+    local net, client, server, conn, accepted = established()
+    local trace = net:trace()
+    conn:write("last words")
+    conn:close()
+    net:run(0.1)
+    assert.same({ "P.", "F." }, { trace[1].flags, trace[2].flags })
+    assert.equal(trace[1].seq + 10, trace[2].seq)
+    assert.equal("last words", accepted:read())
+  end)
+
+  it("lets the FIN ride on the last data segment when both wait together", function()
+    local net, client, server = H.pair()
+    local accepted
+    server:listen(80, { on_accept = function(c) accepted = c end })
+    local trace = net:trace()
+    local conn = client:connect(H.SERVER, 80)
+    conn:write("queued in SYN-SENT") -- sent once ESTABLISHED (§3.10.2)
+    conn:shutdown()                   -- the FIN after it
+    assert.equal("SYN-SENT", conn:info().state)
+    net:run(0.1)
+    -- the data and the FIN also carry the handshake's final ACK
+    assert.same({ "S", "S.", "FP.", "." }, trace:flags())
+    assert.equal(18, trace[3].len)
+    assert.equal("queued in SYN-SENT", accepted:read())
+  end)
+
+  it("acknowledges a retransmitted FIN in TIME-WAIT and restarts the 2 MSL timer", function()
+    local net = H.net()
+    local stack = net:host(H.SERVER, { msl = 1 })
+    local peer = net:peer(H.PEER)
+    local accepted
+    stack:listen(80, { on_accept = function(c) accepted = c end })
+    local isn, iss = H.peer_connect(net, peer, H.SERVER, 80)
+    accepted:close()
+    local fin = peer:expect("F.", { seq = iss + 1, ack = isn + 1 })
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 2 }
+    net:run(0.05)
+    assert.equal("TIME-WAIT", accepted:info().state)
+    peer:expect(".", { seq = iss + 2, ack = isn + 2 })
+    net:run(1.5) -- most of the 2 s
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 2 }
+    peer:expect(".", { seq = iss + 2, ack = isn + 2 })
+    net:run(1.5) -- 3 s after the first: still waiting, the timer restarted
+    assert.equal("TIME-WAIT", accepted:info().state)
+    net:run(1)
+    assert.equal("CLOSED", accepted:info().state)
+    assert.truthy(fin)
+  end)
+
+  it("deletes the TCB on close() in SYN-SENT (§3.10.4): no FIN, no RST", function()
+    local net, client, server = H.pair()
+    local listener = server:listen(80) -- kept: a listener nobody holds is closed when collected
+    local trace = net:trace()
+    local conn = client:connect(H.SERVER, 80)
+    conn:close()
+    assert.equal("CLOSED", conn:info().state)
+    net:run(0.1)
+    -- the SYN already left; the SYN-ACK finds no connection and is reset
+    assert.same({ "S", "S.", "R" }, trace:flags())
+  end)
+
+  it("ends an orphaned FIN-WAIT-2 after fin_timeout with a RST, as Linux does", function()
+    local net, client, server = H.pair(nil, { fin_timeout = 10 })
+    local listener = server:listen(80) -- accepts nothing: never sends its FIN
+    local why
+    local trace = net:trace()
+    local conn = client:connect(H.SERVER, 80, { on_close = function(_, e) why = e end })
+    net:run(0.1)
+    conn:close()
+    net:run(5)
+    assert.equal("FIN-WAIT-2", conn:info().state)
+    net:run(10)
+    assert.equal("CLOSED", conn:info().state)
+    assert.equal("ETIMEDOUT", why)
+    assert.equal("R", trace[#trace].flags)
+  end)
+
+  it("waits for the peer's FIN as long as it takes after shutdown() (not orphaned)", function()
+    local net, client, server = H.pair(nil, { fin_timeout = 10 })
+    local listener = server:listen(80)
+    local conn = client:connect(H.SERVER, 80)
+    net:run(0.1)
+    conn:shutdown()
+    net:run(100)
+    assert.equal("FIN-WAIT-2", conn:info().state)
+    conn:close() -- now orphaned: the timer starts
+    net:run(11)
+    assert.equal("CLOSED", conn:info().state)
+  end)
+
+  it("does not consume a second FIN in CLOSE-WAIT", function()
+    local net = H.net()
+    local stack = net:host(H.SERVER)
+    local peer = net:peer(H.PEER)
+    local conn
+    stack:listen(80, { on_accept = function(c) conn = c end })
+    local isn, iss = H.peer_connect(net, peer, H.SERVER, 80)
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 1 }
+    peer:expect(".", { ack = isn + 2 })
+    assert.equal("CLOSE-WAIT", conn:info().state)
+    -- a hostile FIN at the new RCV.NXT: acknowledged, not consumed
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 2, ack = iss + 1 }
+    peer:expect(".", { ack = isn + 2 })
+    assert.equal(isn + 2, conn:info().rcv_nxt)
+  end)
+
+  it("treats close() twice as once", function()
+    local net, client, server, conn = established()
+    local trace = net:trace()
+    conn:close()
+    conn:close()
+    net:run(0.1)
+    local fins = 0
+    for i = 1, #trace do
+      if trace[i].from == H.CLIENT and trace[i].flags:find("F") then fins = fins + 1 end
+    end
+    assert.equal(1, fins)
+  end)
+end)
