@@ -1,0 +1,73 @@
+# synack: the two commands of the README, and the checks CI runs.
+#
+#   make demo       install what is missing, build, run examples/handshake.lua
+#   make test       install what is missing, build, run every test
+#   make sanitize   the C tests and the specs under ASan + UBSan
+#   make rock       install the rock from this checkout with luarocks
+#   make format     clang-format the C sources (format-check: only look)
+
+BUILD    ?= build
+ASAN_BUILD ?= build-asan
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+WERROR   ?= OFF
+LUA      ?= lua5.4
+CMAKE_FLAGS ?=
+
+# Debian packages a fresh machine needs.
+PACKAGES := lua5.4 liblua5.4-dev libuv1-dev lua-busted luarocks cmake build-essential
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Run from the checkout: the Lua files in lua/, the C module in $(BUILD)/.
+RUN_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
+
+.PHONY: all deps build demo test ctest spec sanitize rock format format-check clean
+
+all: build
+
+# Installs only what is missing; `apt-get update` once, and only then.
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DSYNACK_WERROR=$(WERROR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(RUN_ENV) $(LUA) examples/handshake.lua
+
+ctest: build
+	cd $(BUILD) && ctest --output-on-failure
+
+spec: build
+	busted --cpath="$(BUILD)/?.so"
+
+test: ctest spec
+
+sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -DSYNACK_SANITIZE=ON -DSYNACK_WERROR=$(WERROR) \
+	  -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  busted --cpath="$(ASAN_BUILD)/?.so"
+
+rock: deps
+	luarocks --lua-version=5.4 make rockspec/synack-scm-1.rockspec
+
+format:
+	clang-format -i csrc/*.h csrc/*/*.c csrc/*/*.h
+
+format-check:
+	clang-format --dry-run -Werror csrc/*.h csrc/*/*.c csrc/*/*.h
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build.luarocks
