@@ -67,7 +67,18 @@ function H.peer_connect(net, peer, stack_addr, port, opts)
   return isn, synack_seg.seq
 end
 
---- Every segment of a trace as "flags" strings.
-function H.flags(trace) return trace:flags() end
+--- A stack at H.SERVER with a connection from a scripted peer at H.PEER,
+-- established and accepted: net, stack, peer, conn, the peer's ISN and the
+-- stack's ISN. `cfg` configures the stack, `opts` the handshake.
+function H.accepted(cfg, opts)
+  local net = H.net()
+  local stack = net:host(H.SERVER, cfg)
+  local peer = net:peer(H.PEER)
+  local conn
+  local listener = stack:listen(80, { on_accept = function(c) conn = c end })
+  local isn, iss = H.peer_connect(net, peer, H.SERVER, 80, opts)
+  assert(conn, "the connection was not accepted")
+  return net, stack, peer, conn, isn, iss, listener
+end
 
 return H

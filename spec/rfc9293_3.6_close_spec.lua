@@ -105,12 +105,7 @@ describe("RFC 9293 §3.6 closing a connection", function()
   end)
 
   it("acknowledges a retransmitted FIN in TIME-WAIT and restarts the 2 MSL timer", function()
-    local net = H.net()
-    local stack = net:host(H.SERVER, { msl = 1 })
-    local peer = net:peer(H.PEER)
-    local accepted
-    stack:listen(80, { on_accept = function(c) accepted = c end })
-    local isn, iss = H.peer_connect(net, peer, H.SERVER, 80)
+    local net, stack, peer, accepted, isn, iss = H.accepted({ msl = 1 })
     accepted:close()
     local fin = peer:expect("F.", { seq = iss + 1, ack = isn + 1 })
     peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 2 }
@@ -169,12 +164,7 @@ describe("RFC 9293 §3.6 closing a connection", function()
   end)
 
   it("does not consume a second FIN in CLOSE-WAIT", function()
-    local net = H.net()
-    local stack = net:host(H.SERVER)
-    local peer = net:peer(H.PEER)
-    local conn
-    stack:listen(80, { on_accept = function(c) conn = c end })
-    local isn, iss = H.peer_connect(net, peer, H.SERVER, 80)
+    local net, stack, peer, conn, isn, iss = H.accepted()
     peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 1 }
     peer:expect(".", { ack = isn + 2 })
     assert.equal("CLOSE-WAIT", conn:info().state)
