@@ -120,6 +120,14 @@ const char *sk_state_name(int state);
   X(time_wait_reused, "TIME-WAIT 4-tuples reopened by a new SYN")              \
   X(time_wait_overflow, "closing connections that skipped TIME-WAIT (cap)")    \
   X(paws_drops, "segments dropped by PAWS (RFC 7323 §5)")                      \
+  X(ts_missing, "segments dropped: no timestamp after RFC 7323 negotiation")   \
+  X(challenge_acks_limited, "challenge ACKs not sent: per-connection limit")   \
+  X(fast_retransmits, "segments resent on three duplicate ACKs (RFC 5681)")    \
+  X(timeouts, "retransmission timer expirations")                              \
+  X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")              \
+  X(keepalive_probes, "keep-alive probes sent (RFC 1122 §4.2.3.6)")            \
+  X(abort_on_close, "RSTs for close() with unread data (RFC 2525 §2.17)")      \
+  X(abort_on_data, "RSTs for data arriving after close()")                     \
   X(alloc_failures, "allocations the allocator refused")
 
 /* Current values rather than running totals. */
@@ -148,15 +156,25 @@ typedef struct sk_params {
   uint32_t rto_initial; /* RFC 6298 (2.1): 1 s */
   uint32_t rto_min;
   uint32_t rto_max;
-  uint32_t delack;      /* delayed-ACK timer (RFC 1122 §4.2.3.2) */
-  uint32_t msl;         /* TIME-WAIT lasts 2 * msl */
-  uint32_t fin_timeout; /* FIN-WAIT-2 after close(), as Linux's */
-  uint16_t mss;         /* MSS announced in our SYN (RFC 9293 §3.7.1) */
-  uint8_t syn_retries;  /* SYN retransmissions before ETIMEDOUT */
-  uint8_t synack_retries;
-  uint8_t retries; /* data retransmissions before ETIMEDOUT */
-  uint8_t nodelay; /* reserved for Nagle (RFC 896) */
+  uint32_t delack;                 /* delayed-ACK timer (RFC 1122 §4.2.3.2) */
+  uint32_t msl;                    /* TIME-WAIT lasts 2 * msl */
+  uint32_t fin_timeout;            /* FIN-WAIT-2 after close(), as Linux's */
+  uint32_t challenge_ack_interval; /* RFC 5961 §7, per connection */
+  uint32_t keepalive_idle;         /* RFC 1122 §4.2.3.6; 0: off */
+  uint32_t keepalive_interval;
+  uint16_t mss;            /* MSS announced in our SYN (RFC 9293 §3.7.1) */
+  uint8_t syn_retries;     /* SYN retransmissions before ETIMEDOUT */
+  uint8_t synack_retries;  /* SYN-ACK retransmissions before giving up */
+  uint8_t retries;         /* data retransmissions before ETIMEDOUT */
+  uint8_t keepalive_count; /* unanswered probes before ETIMEDOUT */
+  uint8_t max_ooo_holes;   /* out-of-order ranges held at most */
+  int8_t wscale;           /* RFC 7323 shift offered, or SK_WSCALE_* */
+  uint8_t timestamps;      /* RFC 7323 timestamps offered */
+  uint8_t nodelay;         /* 1: no Nagle (RFC 896) */
 } sk_params;
+
+#define SK_WSCALE_OFF (-1)  /* no window scale option */
+#define SK_WSCALE_AUTO (-2) /* the smallest shift that covers rcvbuf */
 
 typedef struct sk_config {
   uint32_t addr;             /* our IPv4 address, host byte order */

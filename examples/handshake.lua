@@ -37,7 +37,7 @@ local conn = client:connect("10.0.0.2", 80, {
   on_state = states("client"),
   on_connect = function(c) c:write("hello, synack\n") end,
   on_data = function(c, reply)
-    note(net:now(), 1, ("client reads %q"):format(reply))
+    note(net:now(), 1, ("client reads %q"):format(reply:gsub("\n$", "")))
     c:close()
   end,
 })

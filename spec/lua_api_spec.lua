@@ -197,7 +197,8 @@ end)
 
 describe("traces", function()
   it("print like tcpdump -n, sequence numbers relative to each side's ISN", function()
-    local net, client, server = H.pair()
+    local plain = { timestamps = false, wscale = false }
+    local net, client, server = H.pair(nil, plain, plain)
     server:listen(80, { on_accept = function(c)
       c:on("data", function(conn, d) conn:write(d:upper()) end)
     end })
@@ -209,9 +210,22 @@ describe("traces", function()
       "0.010000 IP 10.0.0.2.80 > 10.0.0.1.49152: Flags [S.], seq 0, ack 1, win 65535, options [mss 1460], length 0",
       "0.020000 IP 10.0.0.1.49152 > 10.0.0.2.80: Flags [.], ack 1, win 65535, length 0",
       "0.020000 IP 10.0.0.1.49152 > 10.0.0.2.80: Flags [P.], seq 1:4, ack 1, win 65535, length 3",
-      "0.030000 IP 10.0.0.2.80 > 10.0.0.1.49152: Flags [P.], seq 1:4, ack 4, win 65535, length 3",
+      -- the window is 3 octets short, too little to announce (receiver SWS)
+      "0.030000 IP 10.0.0.2.80 > 10.0.0.1.49152: Flags [P.], seq 1:4, ack 4, win 65532, length 3",
     }, "\n"), tostring(trace))
     assert.matches("seq %d+, win", trace:format{ absolute = true })
+  end)
+
+  it("print the options as tcpdump names them", function()
+    local net, client, server = H.pair()
+    local listener = server:listen(80)
+    local trace = net:trace()
+    client:connect(H.SERVER, 80)
+    net:run(0.1)
+    local syn = trace[1].options
+    local text = tostring(trace)
+    assert.truthy(text:find("options [mss 1460,TS val " .. syn.ts[1] .. " ecr 0,wscale 3]", 1, true))
+    assert.matches("Flags %[%.%], ack 1, win 32768, options %[TS val %d+ ecr %d+%]", tostring(trace))
   end)
 
   it("record a stack's segments with their direction", function()

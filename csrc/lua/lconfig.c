@@ -10,11 +10,14 @@
 #include "lsynack.h"
 
 enum kind {
-  K_SECONDS, /* a duration, stored as 32-bit microseconds */
-  K_COUNT,   /* an integer of `width` bytes */
-  K_SECRET,  /* a string hashed into the 16-byte secret */
-  K_PORTS,   /* { lo, hi } */
-  K_LATER,   /* accepted only with the value that matches today's stack */
+  K_SECONDS,   /* a duration, stored as 32-bit microseconds */
+  K_COUNT,     /* an integer of `width` bytes */
+  K_BOOL,      /* a boolean, stored as one byte */
+  K_WSCALE,    /* a shift 0..14, or false */
+  K_KEEPALIVE, /* false, true, or { idle=, interval=, count= } */
+  K_SECRET,    /* a string hashed into the 16-byte secret */
+  K_PORTS,     /* { lo, hi } */
+  K_LATER,     /* accepted only with the value that matches today's stack */
 };
 
 #define ALL (OPT_STACK | OPT_HOST | OPT_CONNECT | OPT_LISTEN)
@@ -44,7 +47,13 @@ static const keyspec keys[] = {
     {"syn_retries", ALL, K_COUNT, P(syn_retries), 0, 255, NULL},
     {"synack_retries", ALL, K_COUNT, P(synack_retries), 0, 255, NULL},
     {"retries", ALL, K_COUNT, P(retries), 0, 255, NULL},
-    {"nodelay", ALL, K_LATER, 0, 0, 0, 0, "true"},
+    {"nodelay", ALL, K_BOOL, P(nodelay), 0, 1, NULL},
+    {"timestamps", ALL, K_BOOL, P(timestamps), 0, 1, NULL},
+    {"wscale", ALL, K_WSCALE, P(wscale), 0, 14, NULL},
+    {"keepalive", ALL, K_KEEPALIVE, 0, 0, 0, 0, NULL},
+    {"challenge_ack_interval", ALL, K_SECONDS, P(challenge_ack_interval), 0,
+     4000, NULL},
+    {"max_ooo_holes", ALL, K_COUNT, P(max_ooo_holes), 1, 255, NULL},
     {"max_syn_backlog", STACKS, K_COUNT, C(max_syn_backlog), 1, 1e7, NULL},
     {"backlog", STACKS | OPT_LISTEN, K_COUNT, C(backlog), 1, 1e7, NULL},
     {"isn_secret", STACKS, K_SECRET, 0, 0, 0, 0, NULL},
@@ -53,13 +62,8 @@ static const keyspec keys[] = {
      * what the stack does today is accepted, any other raises. */
     {"syncookies", STACKS | OPT_LISTEN, K_LATER, 0, 0, 0, 0, "never"},
     {"sack", ALL, K_LATER, 0, 0, 0, 0, "false"},
-    {"timestamps", ALL, K_LATER, 0, 0, 0, 0, "false"},
-    {"wscale", ALL, K_LATER, 0, 0, 0, 0, "false"},
     {"rfc1337", STACKS, K_LATER, 0, 0, 0, 0, "false"},
-    {"keepalive", OPT_CONNECT | OPT_LISTEN, K_LATER, 0, 0, 0, 0, "false"},
     {"max_time_wait", STACKS, K_LATER, 0, 0, 0, 0, NULL},
-    {"challenge_ack_interval", ALL, K_LATER, 0, 0, 0, 0, NULL},
-    {"max_ooo_holes", STACKS, K_LATER, 0, 0, 0, 0, NULL},
     {NULL, 0, 0, 0, 0, 0, 0, NULL}};
 
 static const keyspec *find_key(const char *name) {
@@ -153,6 +157,50 @@ static void read_later(lua_State *L, const keyspec *k, int idx) {
   lua_pop(L, 1);
 }
 
+/* keepalive = false | true | { idle =, interval =, count = } (RFC 1122
+ * §4.2.3.6; defaults as Linux: 7200 s, 75 s, 9). */
+static void read_keepalive(lua_State *L, int idx, sk_config *cfg) {
+  sk_params *p = &cfg->params;
+  static const char *const fields[] = {"idle", "interval", "count", NULL};
+  double idle = 7200, interval = 75, v;
+  lua_Integer count = 9;
+  int isint;
+  if (lua_isboolean(L, idx)) {
+    p->keepalive_idle = lua_toboolean(L, idx) ? 7200000000u : 0;
+    p->keepalive_interval = 75000000u;
+    p->keepalive_count = 9;
+    return;
+  }
+  if (!lua_istable(L, idx))
+    bad(L, "keepalive", "false, true or { idle=, interval=, count= }");
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *const *f = fields;
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    while (*f && strcmp(*f, k) != 0)
+      f++;
+    if (!*f)
+      luaL_error(L, "bad option 'keepalive' (unknown field '%s')", k);
+    lua_pop(L, 1);
+  }
+  if (lua_getfield(L, idx, "idle") != LUA_TNIL)
+    idle = lua_tonumber(L, -1);
+  if (lua_getfield(L, idx, "interval") != LUA_TNIL)
+    interval = lua_tonumber(L, -1);
+  if (lua_getfield(L, idx, "count") != LUA_TNIL) {
+    count = lua_tointegerx(L, -1, &isint);
+    if (!isint)
+      count = -1;
+  }
+  lua_pop(L, 3);
+  v = idle < interval ? idle : interval;
+  if (!(v > 0) || idle > 4000 || interval > 4000 || count < 1 || count > 255)
+    bad(L, "keepalive", "idle and interval in (0, 4000] s, count 1..255");
+  p->keepalive_idle = (uint32_t)sk_lua_usec(idle);
+  p->keepalive_interval = (uint32_t)sk_lua_usec(interval);
+  p->keepalive_count = (uint8_t)count;
+}
+
 static void read_one(lua_State *L, const keyspec *k, int idx, sk_config *cfg) {
   size_t n;
   const char *s;
@@ -170,6 +218,20 @@ static void read_one(lua_State *L, const keyspec *k, int idx, sk_config *cfg) {
   }
   case K_COUNT:
     put(cfg, k, (uint64_t)checkcount(L, k, idx));
+    break;
+  case K_BOOL:
+    if (!lua_isboolean(L, idx))
+      bad(L, k->name, "a boolean expected");
+    put(cfg, k, (uint64_t)lua_toboolean(L, idx));
+    break;
+  case K_WSCALE:
+    if (lua_isboolean(L, idx) && !lua_toboolean(L, idx))
+      cfg->params.wscale = SK_WSCALE_OFF;
+    else
+      cfg->params.wscale = (int8_t)checkcount(L, k, idx);
+    break;
+  case K_KEEPALIVE:
+    read_keepalive(L, idx, cfg);
     break;
   case K_SECRET:
     if (!(s = lua_tolstring(L, idx, &n)) || lua_type(L, idx) != LUA_TSTRING ||

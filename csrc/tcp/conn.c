@@ -42,10 +42,7 @@ sk_conn *sk_connect(sk_stack *s, uint64_t now, uint32_t raddr, uint16_t rport,
     return NULL;
   }
   c->flags |= CF_USER;
-  c->laddr = s->cfg.addr;
-  c->lport = lport;
-  c->raddr = raddr;
-  c->rport = rport;
+  tcb_set_tuple(c, s->cfg.addr, lport, raddr, rport);
   c->iss = isn_next(s);
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
   conn_hash_insert(s, c);
@@ -106,18 +103,15 @@ ptrdiff_t sk_conn_write(sk_conn *c, uint64_t now, const void *p, size_t n) {
 }
 
 /* RFC 1122 §4.2.3.3: tell the peer about a bigger window only once it has
- * grown by a real amount, min(half the buffer, one MSS). */
+ * grown by a real amount (tcb_rcv_window decides).  The update waits for
+ * the owner's callback to end, on the delayed-ACK timer set to now, so
+ * that a reply written there carries it instead of a lone ACK. */
 static void maybe_window_update(sk_conn *c, uint64_t now) {
-  uint32_t offered = c->rcv_adv - c->rcv_nxt, avail = tcb_rcv_window(c);
-  uint32_t step =
-      c->prm.rcvbuf / 2 < c->prm.mss ? c->prm.rcvbuf / 2 : c->prm.mss;
   if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
       c->state != SK_FIN_WAIT_2)
     return;
-  if (avail > offered && avail - offered >= step) {
-    c->flags |= CF_ACK_NOW;
-    tcp_output(c, now);
-  }
+  if (seq_gt(c->rcv_nxt + tcb_rcv_window(c), c->rcv_adv))
+    timer_set(c, T_DELACK, now);
 }
 
 ptrdiff_t sk_conn_read(sk_conn *c, uint64_t now, void *p, size_t n) {
@@ -162,6 +156,7 @@ int sk_conn_shutdown(sk_conn *c, uint64_t now) {
 }
 
 int sk_conn_close(sk_conn *c, uint64_t now) {
+  int unread = c->rcvq.len > 0;
   c->flags |= CF_READ_CLOSED;
   switch (c->state) {
   case SK_SYN_SENT: /* §3.10.4: delete the TCB */
@@ -169,33 +164,33 @@ int sk_conn_close(sk_conn *c, uint64_t now) {
     return SK_OK;
   case SK_CLOSED:
     return SK_OK;
-  case SK_FIN_WAIT_2: /* shut down before: now nobody waits for the FIN */
-    tcb_fin_wait_2(c, now);
-    return SK_OK;
-  default:
-    return sk_conn_shutdown(c, now);
-  }
-}
-
-/* RFC 9293 §3.10.5 ABORT: a RST in the synchronized states, then the TCB
- * is gone. */
-void sk_conn_abort(sk_conn *c, uint64_t now) {
-  switch (c->state) {
-  case SK_CLOSED:
-    return;
   case SK_SYN_RECEIVED:
   case SK_ESTABLISHED:
   case SK_FIN_WAIT_1:
   case SK_FIN_WAIT_2:
   case SK_CLOSE_WAIT:
-    tcp_send_rst(c, now);
-    break;
-  default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: no RST */
-    break;
+    if (unread) { /* RFC 2525 §2.17, as Linux: data would be lost: RST */
+      c->stack->stats.abort_on_close++;
+      c->stack->stats.conns_aborted++;
+      tcb_abort(c, SK_ECONNABORTED, now);
+      return SK_OK;
+    }
+    if (c->state == SK_FIN_WAIT_2) { /* shut down before: now orphaned */
+      tcb_fin_wait_2(c, now);
+      return SK_OK;
+    }
+    return sk_conn_shutdown(c, now);
+  default:
+    return SK_OK;
   }
+}
+
+/* RFC 9293 §3.10.5 ABORT. */
+void sk_conn_abort(sk_conn *c, uint64_t now) {
+  if (c->state == SK_CLOSED)
+    return;
   c->stack->stats.conns_aborted++;
-  c->flags |= CF_READ_CLOSED;
-  tcb_closed(c, SK_ECONNABORTED, now);
+  tcb_abort(c, SK_ECONNABORTED, now);
 }
 
 void sk_conn_release(sk_conn *c, uint64_t now) {
@@ -226,7 +221,12 @@ void sk_conn_info(const sk_conn *c, uint64_t now, sk_info *info) {
   info->rcv_nxt = c->rcv_nxt;
   info->rcv_wnd = c->state == SK_CLOSED ? 0 : tcb_rcv_window(c);
   info->mss = c->snd_mss;
-  info->snd_wscale = info->rcv_wscale = -1;
+  info->snd_wscale = (c->flags & CF_WSCALE) ? c->snd_wscale : -1;
+  info->rcv_wscale = (c->flags & CF_WSCALE) ? c->rcv_wscale : -1;
+  info->timestamps = (c->flags & CF_TS) != 0;
+  info->cwnd = c->cwnd;
+  info->ssthresh = c->ssthresh;
+  info->ooo_bytes = asm_bytes(&c->ooo);
   info->srtt = c->srtt;
   info->rttvar = c->rttvar;
   info->rto = c->rto;

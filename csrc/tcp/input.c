@@ -1,8 +1,10 @@
 /*
  * input.c — SEGMENT ARRIVES for a connection that exists (RFC 9293
  * §3.10.7.3 SYN-SENT and §3.10.7.4 the other states), one function per
- * step of the RFC, in the RFC's order.  LISTEN is in listener.c and CLOSED
- * (no connection) in stack.c.
+ * step of the RFC, in the RFC's order, with RFC 7323 (PAWS, timestamps,
+ * window scaling), RFC 5961 (blind attacks) and RFC 5681/6582 (duplicate
+ * ACKs) where they hook in.  LISTEN is in listener.c, CLOSED (no
+ * connection) in stack.c.
  */
 #include <string.h>
 
@@ -20,6 +22,8 @@ typedef struct rx {
 
 enum { STOP = 0, GO = 1 }; /* what a step tells the next */
 
+#define PAWS_IDLE_S (24u * 24 * 3600) /* RFC 7323 §5.5: 24 days */
+
 static void rx_init(rx *r, const tcp_seg *seg) {
   r->seg = seg;
   r->seq = seg->seq;
@@ -32,24 +36,49 @@ static uint32_t rx_seglen(const rx *r) { /* SEG.LEN counts SYN and FIN */
   return r->len + !!(r->flags & TCP_SYN) + !!(r->flags & TCP_FIN);
 }
 
-/* RFC 5961 §3.2, §4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
-static void challenge_ack(sk_conn *c) {
+static int text_state(const sk_conn *c) { /* states that take segment text */
+  return c->state == SK_ESTABLISHED || c->state == SK_FIN_WAIT_1 ||
+         c->state == SK_FIN_WAIT_2;
+}
+
+/* RFC 5961 §3.2, §4.2, §5.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at most
+ * one per challenge_ack_interval per connection (§7). */
+static void challenge_ack(sk_conn *c, uint64_t now) {
+  if (now < c->next_challenge) {
+    c->stack->stats.challenge_acks_limited++;
+    return;
+  }
+  c->next_challenge = now + c->prm.challenge_ack_interval;
   c->stack->stats.challenge_acks++;
   c->flags |= CF_ACK_NOW;
 }
 
-/* ---- ACK processing shared by SYN-SENT and the synchronized states ------- */
+/* ---- ACK processing shared by SYN-SENT and the synchronized states ---- */
 
-/* SND.UNA < ack <= SND.MAX: new data (or our SYN or FIN) acknowledged.
- * RFC 9293 §3.10.7.4 fifth, with RFC 6298 (5.2), (5.3) and Karn. */
-static void ack_advance(sk_conn *c, uint32_t ack, uint64_t now) {
-  uint32_t head = snd_head_seq(c), end = head + c->sndq.len, acked = 0;
-  if ((c->flags & CF_TIMING) && seq_geq(ack, c->rtt_seq)) {
+/* An RTT sample for an ACK of new data: from the echoed timestamp when
+ * RFC 7323 is in use (§4.1, every such ACK), else from the one segment
+ * being timed (RFC 6298 with Karn's rule). */
+static void measure_rtt(sk_conn *c, uint32_t ack, const tcp_seg *seg,
+                        uint64_t now) {
+  if ((c->flags & CF_TS) && (seg->opts.has & HAS_TS) && seg->opts.ts_ecr) {
+    uint32_t ms = tcb_ts_now(c, now) - seg->opts.ts_ecr;
+    if (ms < 0x7fffffffu / 1000)
+      rtt_sample(c, ms * 1000);
+    c->flags &= ~(uint32_t)CF_TIMING;
+  } else if ((c->flags & CF_TIMING) && seq_geq(ack, c->rtt_seq)) {
     rtt_sample(c, (uint32_t)(now - c->rtt_start));
     c->flags &= ~(uint32_t)CF_TIMING;
   }
-  if (!(c->flags & CF_SYN_ACKED))
-    c->flags |= CF_SYN_ACKED; /* anything acked acks the SYN first */
+}
+
+/* SND.UNA < ack <= SND.MAX: new data (or our SYN or FIN) acknowledged.
+ * RFC 9293 §3.10.7.4 fifth, with RFC 6298 (5.2), (5.3). */
+static void ack_advance(sk_conn *c, uint32_t ack, const tcp_seg *seg,
+                        uint64_t now) {
+  uint32_t head = snd_head_seq(c), end = head + c->sndq.len, acked = 0;
+  uint32_t newly = ack - c->snd_una;
+  measure_rtt(c, ack, seg, now);
+  c->flags |= CF_SYN_ACKED; /* anything acked acks the SYN first */
   if (seq_gt(ack, head))
     acked = seq_geq(ack, end) ? c->sndq.len : ack - head;
   if ((c->flags & CF_FIN_QUEUED) && seq_gt(ack, end))
@@ -59,10 +88,12 @@ static void ack_advance(sk_conn *c, uint32_t ack, uint64_t now) {
   if (seq_lt(c->snd_nxt, ack))
     c->snd_nxt = ack;
   c->backoff = 0;
-  if (c->snd_una == c->snd_max)
+  if (c->snd_una == c->snd_max || (c->flags & CF_PROBING))
     timer_clear(c, T_RTX);
   else
     timer_set(c, T_RTX, now + c->rto);
+  if (c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED && newly)
+    cc_on_ack(c, ack, acked ? acked : newly, now);
   if ((c->flags & CF_WANT_DRAIN) && c->sndq.len < c->prm.sndbuf) {
     c->flags &= ~(uint32_t)CF_WANT_DRAIN;
     ev_post(c->stack, &c->ev, SK_EV_WRITABLE);
@@ -70,17 +101,61 @@ static void ack_advance(sk_conn *c, uint32_t ack, uint64_t now) {
 }
 
 /* §3.10.7.4 fifth: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window
- * should be updated", unless the segment is older than the last update. */
+ * should be updated", unless the segment is older than the last update.
+ * The field is scaled by the peer's shift (RFC 7323 §2.3). */
 static void window_update(sk_conn *c, const tcp_seg *seg) {
   if (seq_lt(c->snd_wl1, seg->seq) ||
       (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, seg->ack))) {
-    c->snd_wnd = seg->win;
+    c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
     c->snd_wl1 = seg->seq;
     c->snd_wl2 = seg->ack;
+    if (c->snd_wnd > c->max_snd_wnd)
+      c->max_snd_wnd = c->snd_wnd;
   }
 }
 
+/* The peer answered: a window that opened ends zero-window probing, and
+ * the probe octet, if it was refused, goes again as ordinary data. */
+static void persist_on_ack(sk_conn *c) {
+  if (!(c->flags & CF_PROBING) || c->snd_wnd == 0)
+    return;
+  c->flags &= ~(uint32_t)CF_PROBING;
+  c->backoff = 0;
+  timer_clear(c, T_PERSIST);
+  c->snd_nxt = c->snd_una;
+}
+
+/* RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data,
+ * SYN or FIN, leaves the window as it was, and arrives while data is
+ * outstanding. */
+static int is_dupack(const sk_conn *c, const rx *r, uint32_t old_wnd) {
+  const tcp_seg *seg = r->seg;
+  return seg->ack == c->snd_una && seg->len == 0 &&
+         !(seg->flags & (TCP_SYN | TCP_FIN)) && c->snd_wnd == old_wnd &&
+         c->snd_una != c->snd_max && !(c->flags & CF_PROBING);
+}
+
 /* ---- the steps of §3.10.7.4 ---------------------------------------------- */
+
+/* RFC 7323 §5.3, R1 (before the sequence check): a timestamp older than
+ * TS.Recent marks an old duplicate; it is dropped and acknowledged.  Once
+ * timestamps are agreed, a segment without one is dropped (§3.2). */
+static int step_paws(sk_conn *c, rx *r, uint64_t now) {
+  const tcp_seg *seg = r->seg;
+  if (!(c->flags & CF_TS) || (seg->flags & TCP_RST))
+    return GO;
+  if (!(seg->opts.has & HAS_TS)) {
+    c->stack->stats.ts_missing++;
+    return STOP;
+  }
+  if (seq_lt(seg->opts.ts_val, c->ts_recent) &&
+      (uint32_t)(now / 1000000) - c->ts_recent_age < PAWS_IDLE_S) {
+    c->stack->stats.paws_drops++;
+    c->flags |= CF_ACK_NOW;
+    return STOP;
+  }
+  return GO;
+}
 
 static int acceptable(const sk_conn *c, const rx *r, uint32_t wnd) {
   uint32_t seglen = rx_seglen(r), nxt = c->rcv_nxt;
@@ -109,6 +184,7 @@ static void trim_to_window(sk_conn *c, rx *r, uint32_t wnd) {
     r->data += d;
     r->len -= d;
     r->seq += d;
+    c->flags |= CF_ACK_NOW; /* a duplicate: tell the peer where we are */
   }
   if (seq_gt(r->seq + r->len, right)) {
     r->len = right - r->seq;
@@ -143,6 +219,17 @@ static int step_sequence(sk_conn *c, rx *r) {
   return STOP;
 }
 
+/* RFC 7323 §4.3: remember the timestamp to echo, from a segment that
+ * covers the octet our last ACK asked for. */
+static void update_ts_recent(sk_conn *c, const tcp_seg *seg, uint64_t now) {
+  if ((c->flags & CF_TS) && (seg->opts.has & HAS_TS) &&
+      seq_geq(seg->opts.ts_val, c->ts_recent) &&
+      seq_leq(seg->seq, c->last_ack_sent)) {
+    c->ts_recent = seg->opts.ts_val;
+    c->ts_recent_age = (uint32_t)(now / 1000000);
+  }
+}
+
 /* Second: the RST bit.  Only an exact RCV.NXT resets; elsewhere in the
  * window it earns a challenge ACK (RFC 9293 §3.10.7.4, RFC 5961 §3.2). */
 static int step_rst(sk_conn *c, rx *r, uint64_t now) {
@@ -151,17 +238,14 @@ static int step_rst(sk_conn *c, rx *r, uint64_t now) {
     return GO;
   if (r->seg->seq != c->rcv_nxt) {
     st->rst_ignored++;
-    challenge_ack(c);
+    challenge_ack(c, now);
     return STOP;
   }
   st->rst_received++;
   switch (c->state) {
-  case SK_SYN_RECEIVED:
-    if (c->flags & CF_PASSIVE) { /* back to LISTEN: the child goes */
-      tcb_closed(c, SK_ECONNREFUSED, now);
-      break;
-    }
-    st->conns_refused++;
+  case SK_SYN_RECEIVED: /* passive: back to LISTEN, the child goes */
+    if (!(c->flags & CF_PASSIVE))
+      st->conns_refused++;
     tcb_closed(c, SK_ECONNREFUSED, now);
     break;
   case SK_TIME_WAIT:
@@ -187,7 +271,7 @@ static int step_syn(sk_conn *c, rx *r, uint64_t now) {
     return STOP;
   }
   /* RFC 5961 §4.2: whatever the sequence number, a challenge ACK */
-  challenge_ack(c);
+  challenge_ack(c, now);
   return STOP;
 }
 
@@ -205,7 +289,7 @@ static int ack_in_syn_received(sk_conn *c, const tcp_seg *seg, uint64_t now) {
     c->stack->stats.listen_overflows++;
     return STOP;
   }
-  c->snd_wnd = seg->win;
+  c->snd_wnd = c->max_snd_wnd = (uint32_t)seg->win << c->snd_wscale;
   c->snd_wl1 = seg->seq;
   c->snd_wl2 = seg->ack;
   tcb_established(c, now);
@@ -215,6 +299,7 @@ static int ack_in_syn_received(sk_conn *c, const tcp_seg *seg, uint64_t now) {
 /* Fifth: the ACK field. */
 static int step_ack(sk_conn *c, rx *r, uint64_t now) {
   const tcp_seg *seg = r->seg;
+  uint32_t old_wnd = c->snd_wnd;
   if (!(r->flags & TCP_ACK))
     return STOP; /* "if the ACK bit is off, drop the segment" */
   if (c->state == SK_SYN_RECEIVED && ack_in_syn_received(c, seg, now) == STOP)
@@ -224,12 +309,20 @@ static int step_ack(sk_conn *c, rx *r, uint64_t now) {
     c->flags |= CF_ACK_NOW;
     return STOP;
   }
+  if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
+    /* RFC 5961 §5.2: older than any window could explain: a blind
+     * injection, discarded with a (challenge) ACK */
+    c->stack->stats.ack_unacceptable++;
+    challenge_ack(c, now);
+    return STOP;
+  }
   if (seq_gt(seg->ack, c->snd_una))
-    ack_advance(c, seg->ack, now);
+    ack_advance(c, seg->ack, seg, now);
   if (seq_leq(c->snd_una, seg->ack))
     window_update(c, seg);
-  if (c->snd_wnd == 0) /* the peer answers our probes: it is alive */
-    c->backoff = 0;
+  persist_on_ack(c);
+  if (is_dupack(c, r, old_wnd))
+    cc_on_dupack(c, now);
   switch (c->state) {
   case SK_FIN_WAIT_1:
     if (fin_acked(c))
@@ -255,62 +348,115 @@ static int step_ack(sk_conn *c, rx *r, uint64_t now) {
  * the pointer is remembered, so a bogus one cannot stall anything. */
 static void step_urg(sk_conn *c, rx *r) {
   uint32_t up;
-  if (!(r->flags & TCP_URG))
-    return;
-  if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
-      c->state != SK_FIN_WAIT_2)
+  if (!(r->flags & TCP_URG) || !text_state(c))
     return;
   up = r->seg->seq + r->seg->urp;
   if (seq_gt(up, c->rcv_up))
     c->rcv_up = up;
 }
 
-/* RFC 1122 §4.2.3.2: acknowledge at least every second full-sized segment,
- * otherwise within the delayed-ACK time. */
-static void ack_received_text(sk_conn *c, uint32_t n, uint64_t now) {
-  if (n >= c->prm.mss || ++c->rcv_unacked >= 2)
+/* RFC 1122 §4.2.3.2: acknowledge at least every second full-sized segment
+ * (counted in octets since our last ACK), otherwise within delack. */
+static void schedule_ack(sk_conn *c, uint32_t n, uint64_t now) {
+  if (n > c->rcv_mss)
+    c->rcv_mss = n;
+  if (c->rcv_nxt - c->last_ack_sent >= 2 * c->rcv_mss)
     c->flags |= CF_ACK_NOW;
   else if (c->timer[T_DELACK] == SK_NEVER)
     timer_set(c, T_DELACK, now + c->prm.delack);
 }
 
+typedef struct placing {
+  sk_conn *c;
+  const uint8_t *data;
+  uint32_t seq;
+} placing;
+
+/* Writes one range not yet received into its place in the ring: the first
+ * copy of an octet wins, later ones never overwrite it. */
+static void place(void *ctx, uint32_t lo, uint32_t hi) {
+  placing *p = ctx;
+  sk_conn *c = p->c;
+  ring_write_at(&c->rcvq, &c->stack->mem, c->rcvq.len + (lo - c->rcv_nxt),
+                p->data + (lo - p->seq), hi - lo, c->prm.rcvbuf);
+}
+
+/* Text ahead of RCV.NXT: held in place, its range remembered, the number
+ * of ranges capped; answered at once with a duplicate ACK (RFC 5681 §4.2).
+ * A FIN with it is remembered until the gap before it fills. */
+static void receive_ahead(sk_conn *c, rx *r) {
+  sk_stats *st = &c->stack->stats;
+  uint32_t hi = r->seq + r->len;
+  placing p = {c, r->data, r->seq};
+  st->ooo_segments++;
+  c->flags |= CF_ACK_NOW;
+  if (r->len) {
+    if (!asm_fits(&c->ooo, r->seq, hi, c->prm.max_ooo_holes)) {
+      st->ooo_dropped++;
+      return;
+    }
+    asm_gaps(&c->ooo, r->seq, hi, place, &p);
+    if (asm_add(&c->ooo, &c->stack->mem, r->seq, hi, c->prm.max_ooo_holes) !=
+        ASM_OK) {
+      st->ooo_dropped++;
+      return;
+    }
+  }
+  if ((r->flags & TCP_FIN) && !(c->flags & CF_FIN_PENDING)) {
+    c->flags |= CF_FIN_PENDING;
+    c->rcv_fin_seq = hi;
+  }
+}
+
+/* Text at RCV.NXT: placed around what is already held, then RCV.NXT moves
+ * past it and past every held range it now reaches. */
+static void receive_in_order(sk_conn *c, rx *r, uint64_t now) {
+  uint32_t end = r->seq + r->len, had_holes = c->ooo.n, n;
+  placing p = {c, r->data, r->seq};
+  asm_gaps(&c->ooo, r->seq, end, place, &p);
+  end = asm_advance(&c->ooo, &c->stack->mem, end);
+  n = end - c->rcv_nxt;
+  ring_commit(&c->rcvq, n);
+  c->rcv_nxt = end;
+  if (had_holes) /* a gap filled: RFC 5681 §4.2, ACK at once */
+    c->flags |= CF_ACK_NOW;
+  if (seq_gt(end, r->seq + r->len))
+    r->flags &= (uint8_t)~TCP_FIN; /* a FIN cannot sit before held data */
+  if ((c->flags & CF_FIN_PENDING) && c->rcv_nxt == c->rcv_fin_seq)
+    r->flags |= TCP_FIN; /* the FIN that waited for the gap */
+  ev_post(c->stack, &c->ev, SK_EV_READABLE);
+  schedule_ack(c, r->len, now);
+}
+
 /* Seventh: the segment text. */
 static void step_text(sk_conn *c, rx *r, uint64_t now) {
-  uint32_t took;
   if (r->len == 0 && !(r->flags & TCP_FIN))
     return;
-  if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
-      c->state != SK_FIN_WAIT_2) {
+  if (!text_state(c)) {
     r->len = 0; /* after the peer's FIN there is no more text */
     return;
   }
-  if (r->seq != c->rcv_nxt) {
-    /* Ahead of RCV.NXT: not held yet (reassembly comes later).  The
-     * immediate duplicate ACK tells the sender where the hole is. */
-    c->stack->stats.ooo_segments++;
-    c->stack->stats.ooo_dropped++;
+  if (r->len && (c->flags & CF_READ_CLOSED)) {
+    /* The owner closed: nobody will read it.  Linux resets, and so do
+     * we (RFC 9293 §3.10.4 lets the implementation choose). */
+    c->stack->stats.abort_on_data++;
+    c->stack->stats.conns_aborted++;
+    tcb_abort(c, SK_ECONNABORTED, now);
+    return;
+  }
+  if (seq_gt(r->seq, c->rcv_nxt)) {
+    receive_ahead(c, r);
     r->len = 0;
     r->flags &= (uint8_t)~TCP_FIN;
-    c->flags |= CF_ACK_NOW;
     return;
   }
-  if (r->len == 0)
-    return;
-  took = ring_write(&c->rcvq, &c->stack->mem, r->data, r->len, c->prm.rcvbuf);
-  if (took < r->len) { /* memory refused: the rest comes again */
-    r->flags &= (uint8_t)~TCP_FIN;
-    c->flags |= CF_ACK_NOW;
-  }
-  c->rcv_nxt += took;
-  if (took) {
-    ev_post(c->stack, &c->ev, SK_EV_READABLE);
-    ack_received_text(c, took, now);
-  }
+  if (r->len)
+    receive_in_order(c, r, now);
 }
 
 /* Eighth: the FIN bit. */
 static void step_fin(sk_conn *c, rx *r, uint64_t now) {
-  if (!(r->flags & TCP_FIN))
+  if (!(r->flags & TCP_FIN) || c->state == SK_CLOSED)
     return;
   if (c->flags & CF_PEER_FIN) { /* a FIN after the FIN: nothing to consume */
     c->flags |= CF_ACK_NOW;
@@ -318,6 +464,7 @@ static void step_fin(sk_conn *c, rx *r, uint64_t now) {
   }
   c->rcv_nxt++;
   c->flags |= CF_PEER_FIN | CF_ACK_NOW;
+  c->flags &= ~(uint32_t)CF_FIN_PENDING;
   ev_post(c->stack, &c->ev, SK_EV_PEER_FIN);
   switch (c->state) {
   case SK_SYN_RECEIVED:
@@ -338,7 +485,7 @@ static void step_fin(sk_conn *c, rx *r, uint64_t now) {
   }
 }
 
-/* ---- the states that need more than the steps ---------------------------- */
+/* ---- the states that need more than the steps ------------------------- */
 
 /* §3.10.7.3: SYN-SENT. */
 static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
@@ -367,9 +514,9 @@ static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
     return;
   /* fourth: the SYN */
   c->irs = seg->seq;
-  c->rcv_nxt = c->rcv_adv = seg->seq + 1;
-  tcb_peer_mss(c, seg);
-  c->snd_wnd = seg->win;
+  c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq + 1;
+  tcb_syn_options(c, seg, now);
+  c->snd_wnd = c->max_snd_wnd = seg->win; /* a SYN's window: unscaled */
   c->snd_wl1 = seg->seq;
   c->snd_wl2 = seg->ack;
   if (!ack_ok) { /* simultaneous open (§3.5, Figure 7) */
@@ -377,7 +524,7 @@ static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
     c->snd_nxt = c->iss; /* the SYN goes again, now as a SYN-ACK */
     return;
   }
-  ack_advance(c, seg->ack, now);
+  ack_advance(c, seg->ack, seg, now);
   tcb_established(c, now);
   c->flags |= CF_ACK_NOW;
   /* "continue processing at the sixth step": text or FIN on the SYN-ACK */
@@ -428,8 +575,11 @@ static void synchronized_input(sk_conn *c, rx *r, uint64_t now) {
     return;
   if (c->state == SK_TIME_WAIT && time_wait_prestep(c, r, now) == STOP)
     return;
-  if (step_sequence(c, r) == STOP || step_rst(c, r, now) == STOP ||
-      step_syn(c, r, now) == STOP || step_ack(c, r, now) == STOP)
+  if (step_paws(c, r, now) == STOP || step_sequence(c, r) == STOP)
+    return;
+  update_ts_recent(c, r->seg, now);
+  if (step_rst(c, r, now) == STOP || step_syn(c, r, now) == STOP ||
+      step_ack(c, r, now) == STOP)
     return;
   step_urg(c, r);
   step_text(c, r, now);
@@ -439,7 +589,9 @@ static void synchronized_input(sk_conn *c, rx *r, uint64_t now) {
 void tcp_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   uint8_t was_busy = c->ev.busy;
   rx r;
-  c->ev.busy = 1; /* the steps may close c; it is freed after, not during */
+  c->ev.busy = 1;     /* the steps may close c; it is freed after, not during */
+  c->last_recv = now; /* the peer is alive: keep-alive and probes restart */
+  c->probes = 0;
   if (c->state == SK_SYN_SENT)
     syn_sent_input(c, seg, now);
   else {

@@ -68,17 +68,13 @@ void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now) {
   c->flags |= CF_PASSIVE;
   c->listener = l;
   l->syn_queue++;
-  c->laddr = seg->daddr;
-  c->lport = seg->dport;
-  c->raddr = seg->saddr;
-  c->rport = seg->sport;
+  tcb_set_tuple(c, seg->daddr, seg->dport, seg->saddr, seg->sport);
   c->irs = seg->seq;
-  c->rcv_nxt = seg->seq + 1;
-  c->rcv_adv = c->rcv_nxt;
+  c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq + 1;
   c->iss = isn_next(s);
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
-  c->snd_wnd = seg->win; /* SYN windows are never scaled */
-  tcb_peer_mss(c, seg);
+  c->snd_wnd = c->max_snd_wnd = seg->win; /* SYN windows are not scaled */
+  tcb_syn_options(c, seg, now);
   conn_hash_insert(s, c);
   /* Text and FIN riding on the SYN are not acknowledged, so the peer sends
    * them again once the connection is established. */

@@ -1,18 +1,58 @@
 /*
- * output.c — what a connection sends: SYN and SYN-ACK, data cut from the
- * send ring within the peer's window and MSS, FIN after the data, ACKs,
- * and RSTs.  Retransmission re-reads the ring: data lives once.
+ * output.c — what a connection sends: SYN and SYN-ACK with their options,
+ * data cut from the send ring within the peer's window, the congestion
+ * window and the MSS, FIN after the data, ACKs, RSTs, and the probes of
+ * the persist and keep-alive timers.  Retransmission re-reads the ring:
+ * data lives once.
  */
 #include <string.h>
 
 #include "tcb.h"
 
-/* The window field: what tcb_rcv_window offers, remembered as RCV.ADV so
- * that it never shrinks afterwards. */
-static uint16_t advertise(sk_conn *c) {
-  uint32_t w = tcb_rcv_window(c);
-  c->rcv_adv = c->rcv_nxt + w;
-  return (uint16_t)w;
+static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* The window field.  A SYN's is never scaled (RFC 7323 §2.2); otherwise
+ * the window is shifted right by our scale, rounded down unless that would
+ * move the right edge left of what was advertised (§2.4: never shrink). */
+static uint16_t advertise(sk_conn *c, int syn) {
+  uint32_t w = tcb_rcv_window(c), s = syn ? 0 : c->rcv_wscale, field;
+  field = w >> s;
+  if (seq_lt(c->rcv_nxt + (field << s), c->rcv_adv))
+    field = (w + (1u << s) - 1) >> s;
+  if (field > 65535)
+    field = 65535;
+  if (seq_gt(c->rcv_nxt + (field << s), c->rcv_adv) || syn)
+    c->rcv_adv = c->rcv_nxt + (field << s);
+  return (uint16_t)field;
+}
+
+/* Options: MSS, window scale and timestamps on a SYN as offered or agreed
+ * (RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2); timestamps on every other
+ * segment once both SYNs carried them, RSTs excepted. */
+static uint8_t build_options(sk_conn *c, uint8_t flags, uint64_t now,
+                             uint8_t *out) {
+  tcp_opts o;
+  int offer_ws, offer_ts;
+  memset(&o, 0, sizeof o);
+  if (flags & TCP_SYN) {
+    int first = c->state == SK_SYN_SENT; /* ours, before the peer's */
+    offer_ws =
+        first ? c->prm.wscale != SK_WSCALE_OFF : !!(c->flags & CF_WSCALE);
+    offer_ts = first ? c->prm.timestamps : !!(c->flags & CF_TS);
+    o.has = HAS_MSS;
+    o.mss = c->prm.mss;
+    if (offer_ws) {
+      o.has |= HAS_WSCALE;
+      o.wscale = c->rcv_wscale;
+    }
+  } else
+    offer_ts = (c->flags & CF_TS) && !(flags & TCP_RST);
+  if (offer_ts) {
+    o.has |= HAS_TS;
+    o.ts_val = tcb_ts_now(c, now);
+    o.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
+  }
+  return (uint8_t)wire_build_options(&o, out, TCP_OPT_MAX);
 }
 
 /* Sends one segment: `len` bytes of the send ring starting `off` bytes
@@ -21,7 +61,6 @@ static void send_segment(sk_conn *c, uint64_t now, uint32_t seq, uint8_t flags,
                          uint32_t off, uint32_t len) {
   sk_stack *s = c->stack;
   uint8_t opts[TCP_OPT_MAX];
-  tcp_opts o;
   tcp_seg seg;
   memset(&seg, 0, sizeof seg);
   seg.saddr = c->laddr;
@@ -33,29 +72,26 @@ static void send_segment(sk_conn *c, uint64_t now, uint32_t seq, uint8_t flags,
   if (flags & TCP_ACK)
     seg.ack = c->rcv_nxt;
   if (!(flags & TCP_RST))
-    seg.win = advertise(c);
+    seg.win = advertise(c, flags & TCP_SYN);
   seg.raw_opts = opts;
-  if (flags & TCP_SYN) { /* RFC 9293 §3.7.1: our MSS, in SYNs only */
-    memset(&o, 0, sizeof o);
-    o.has = HAS_MSS;
-    o.mss = c->prm.mss;
-    seg.raw_opts_len = (uint8_t)wire_build_options(&o, opts, sizeof opts);
-  }
+  seg.raw_opts_len = build_options(c, flags, now, opts);
   if (len) {
     ring_peek(&c->sndq, off,
               s->obuf + IP_HDR_LEN + TCP_HDR_LEN + seg.raw_opts_len, len);
     seg.len = len; /* seg.data stays NULL: the payload is in place */
   }
-  if (seq_lt(seq, c->snd_max) && !(flags & TCP_RST)) {
+  if (seq_lt(seq, c->snd_max) && (len || (flags & (TCP_SYN | TCP_FIN)))) {
     s->stats.retransmits++;
     c->retransmits++;
   }
   stack_emit(s, now, &seg);
   if (flags & TCP_ACK) {
     c->flags &= ~(uint32_t)CF_ACK_NOW;
-    c->rcv_unacked = 0;
+    c->last_ack_sent = c->rcv_nxt;
     timer_clear(c, T_DELACK);
   }
+  if (len || (flags & (TCP_SYN | TCP_FIN)))
+    c->last_send = now;
 }
 
 /* Bookkeeping after sending [seq, seq + n): SND.NXT, SND.MAX, the RTT
@@ -73,7 +109,7 @@ static void sent(sk_conn *c, uint64_t now, uint32_t seq, uint32_t n) {
   c->snd_nxt = end;
   if (seq_gt(end, c->snd_max))
     c->snd_max = end;
-  if (c->timer[T_RTX] == SK_NEVER)
+  if (c->timer[T_RTX] == SK_NEVER && !(c->flags & CF_PROBING))
     timer_set(c, T_RTX, now + c->rto);
 }
 
@@ -86,20 +122,38 @@ static int send_syn(sk_conn *c, uint64_t now) {
   return 1;
 }
 
-/* One data segment from SND.NXT, at most `window` octets past SND.NXT;
- * the FIN rides along on the last one. */
-static int send_data(sk_conn *c, uint64_t now, uint32_t window) {
+/* May `len` new octets of the `avail` queued go now?  Sender-side silly
+ * window avoidance (RFC 9293 §3.8.6.2.1) and Nagle (RFC 896, §3.7.4). */
+static int worth_sending(const sk_conn *c, uint32_t len, uint32_t avail) {
+  if (len >= c->snd_mss || (c->flags & CF_FORCE))
+    return 1;
+  if (len < avail) /* the window cuts it short: at least half the max */
+    return len >= c->max_snd_wnd / 2;
+  /* all that is queued fits: small, so wait for outstanding data to be
+   * acknowledged, unless Nagle is off or nothing more will come */
+  return c->prm.nodelay || c->snd_una == c->snd_max ||
+         (c->flags & CF_FIN_QUEUED);
+}
+
+/* One data segment from SND.NXT within min(SND.WND, cwnd); the FIN rides
+ * along on the last one. */
+static int send_data(sk_conn *c, uint64_t now) {
   uint32_t head = snd_head_seq(c), end = head + c->sndq.len;
-  uint32_t avail, len, seq = c->snd_nxt;
+  uint32_t seq = c->snd_nxt, avail, right, usable, len;
   uint8_t flags = TCP_ACK;
   if (!seq_lt(seq, end))
     return 0;
   avail = end - seq;
-  len = avail < window ? avail : window;
-  if (len > c->snd_mss)
-    len = c->snd_mss;
+  right = c->snd_una + min32(c->snd_wnd, c->cwnd);
+  usable = seq_gt(right, seq) ? right - seq : 0;
+  len = min32(min32(avail, usable), c->snd_mss);
   if (len == 0)
     return 0;
+  if (seq_geq(seq, c->snd_max)) { /* new data, not a retransmission */
+    if (!worth_sending(c, len, avail))
+      return 0;
+    cc_before_send(c, now);
+  }
   if (len == avail) {
     flags |= TCP_PSH;
     if (c->flags & CF_FIN_QUEUED)
@@ -107,9 +161,12 @@ static int send_data(sk_conn *c, uint64_t now, uint32_t window) {
   }
   send_segment(c, now, seq, flags, seq - head, len);
   sent(c, now, seq, len + !!(flags & TCP_FIN));
+  c->flags &= ~(uint32_t)CF_FORCE;
   return 1;
 }
 
+/* The FIN alone, once every octet before it has been sent.  It goes out
+ * whatever the window, as its octet of sequence space is the last. */
 static int send_fin(sk_conn *c, uint64_t now) {
   uint32_t fin = snd_fin_seq(c);
   if (!(c->flags & CF_FIN_QUEUED) || c->snd_nxt != fin ||
@@ -118,11 +175,6 @@ static int send_fin(sk_conn *c, uint64_t now) {
   send_segment(c, now, fin, TCP_FIN | TCP_ACK, 0, 0);
   sent(c, now, fin, 1);
   return 1;
-}
-
-static uint32_t usable_window(const sk_conn *c) {
-  uint32_t right = c->snd_una + c->snd_wnd;
-  return seq_gt(right, c->snd_nxt) ? right - c->snd_nxt : 0;
 }
 
 static int data_waiting(const sk_conn *c) {
@@ -134,37 +186,84 @@ static int synchronized(const sk_conn *c) {
          c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED;
 }
 
-/* Sends up to `limit` segments: SYN, or data and FIN as the window allows,
- * then a bare ACK if one is still owed. */
-static void output(sk_conn *c, uint64_t now, int limit) {
-  int n = 0;
+/* Data waits and nothing in flight will bring an ACK to clock it out, or
+ * a window probe is unanswered: the persist timer takes over (§3.8.6.1
+ * for a zero window, §3.8.6.2.1's override timeout for one too small). */
+static int persist_needed(const sk_conn *c) {
+  if (c->flags & CF_PROBING)
+    return c->snd_una != c->snd_max || data_waiting(c);
+  return data_waiting(c) && c->snd_una == c->snd_max;
+}
+
+static void arm_persist(sk_conn *c, uint64_t now) {
+  if (persist_needed(c) && c->timer[T_PERSIST] == SK_NEVER &&
+      c->timer[T_RTX] == SK_NEVER)
+    timer_set(c, T_PERSIST, now + rtt_backed_off(c));
+}
+
+void tcp_output(sk_conn *c, uint64_t now) {
   if (c->state == SK_SYN_SENT || c->state == SK_SYN_RECEIVED)
-    n += send_syn(c, now);
+    send_syn(c, now);
   else if (synchronized(c) && c->state != SK_TIME_WAIT) {
-    while (n < limit && send_data(c, now, usable_window(c)))
-      n++;
-    if (n < limit && !data_waiting(c))
-      n += send_fin(c, now);
-    /* A closed window with data waiting and nothing in flight: the
-     * retransmission timer doubles as the persist timer (§3.8.6.1). */
-    if (data_waiting(c) && c->snd_una == c->snd_max &&
-        c->timer[T_RTX] == SK_NEVER)
-      timer_set(c, T_RTX, now + c->rto);
+    while (send_data(c, now))
+      ;
+    if (!data_waiting(c))
+      send_fin(c, now);
+    arm_persist(c, now);
   }
   if ((c->flags & CF_ACK_NOW) && c->state != SK_SYN_SENT)
     send_segment(c, now, c->snd_nxt, TCP_ACK, 0, 0);
 }
 
-void tcp_output(sk_conn *c, uint64_t now) { output(c, now, 1 << 30); }
+/* RFC 5681 §3.2 and RFC 6582: resend the oldest unacknowledged segment
+ * now, without moving SND.NXT. */
+void tcp_retransmit_head(sk_conn *c, uint64_t now) {
+  uint32_t head = snd_head_seq(c), len;
+  uint8_t flags = TCP_ACK;
+  if (!(c->flags & CF_SYN_ACKED) || c->snd_una == c->snd_max)
+    return;
+  len = min32(min32(c->sndq.len, flight_size(c)), c->snd_mss);
+  if (len == c->sndq.len && (c->flags & CF_FIN_QUEUED) &&
+      seq_gt(c->snd_max, snd_fin_seq(c)))
+    flags |= TCP_FIN;
+  if (len == 0 && !(flags & TCP_FIN))
+    return;
+  if (len)
+    flags |= TCP_PSH;
+  send_segment(c, now, c->snd_una, flags, c->snd_una - head, len);
+  if (seq_lt(c->snd_una, c->rtt_seq))
+    c->flags &= ~(uint32_t)CF_TIMING; /* Karn */
+}
 
-void tcp_output_one(sk_conn *c, uint64_t now) {
-  if (synchronized(c) && c->snd_wnd == 0 && data_waiting(c)) {
-    /* "The sending TCP must regularly transmit at least one octet of new
-     * data (if available), even if the send window is zero" (§3.8.6.1). */
-    send_data(c, now, 1);
+/* The persist timer fired (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17).  A zero
+ * window is probed with one octet of new data, which the peer takes if its
+ * window has opened; a window merely too small is used as it is. */
+void tcp_persist_probe(sk_conn *c, uint64_t now) {
+  uint32_t head = snd_head_seq(c);
+  if (!synchronized(c) || !persist_needed(c))
+    return;
+  if (c->snd_wnd > 0 && !(c->flags & CF_PROBING)) {
+    c->flags |= CF_FORCE;
+    tcp_output(c, now);
+    c->flags &= ~(uint32_t)CF_FORCE;
     return;
   }
-  output(c, now, 1);
+  c->flags |= CF_PROBING;
+  c->stack->stats.window_probes++;
+  c->probes++;
+  send_segment(c, now, c->snd_una, TCP_ACK, c->snd_una - head, 1);
+  if (seq_gt(c->snd_una + 1, c->snd_max))
+    c->snd_max = c->snd_una + 1;
+  if (seq_gt(c->snd_una + 1, c->snd_nxt))
+    c->snd_nxt = c->snd_una + 1;
+}
+
+/* RFC 1122 §4.2.3.6: <SEQ=SND.UNA-1><ACK=RCV.NXT>, an old octet's number,
+ * which the peer must acknowledge. */
+void tcp_keepalive_probe(sk_conn *c, uint64_t now) {
+  c->stack->stats.keepalive_probes++;
+  c->probes++;
+  send_segment(c, now, c->snd_una - 1, TCP_ACK, 0, 0);
 }
 
 void tcp_send_ack(sk_conn *c, uint64_t now) {

@@ -15,8 +15,8 @@ static int ring_grow(ring *r, sk_mem *m, uint32_t need, uint32_t cap) {
   nb = mem_alloc(m, size);
   if (!nb)
     return 0;
-  if (r->len)
-    ring_peek(r, 0, nb, r->len);
+  if (r->extent)
+    ring_peek(r, 0, nb, r->extent);
   mem_free(m, r->buf, r->size);
   r->buf = nb;
   r->size = size;
@@ -24,23 +24,45 @@ static int ring_grow(ring *r, sk_mem *m, uint32_t need, uint32_t cap) {
   return 1;
 }
 
-uint32_t ring_write(ring *r, sk_mem *m, const void *p, uint32_t n,
-                    uint32_t cap) {
-  uint32_t room = cap > r->len ? cap - r->len : 0, tail, first;
-  if (n > room)
-    n = room;
+/* Copies n bytes in at logical offset off; the room must be there. */
+static void put(ring *r, uint32_t off, const void *p, uint32_t n) {
+  uint32_t at = r->head + off, first;
+  if (n == 0)
+    return;
+  if (at >= r->size)
+    at -= r->size;
+  first = r->size - at < n ? r->size - at : n;
+  memcpy(r->buf + at, p, first);
+  memcpy(r->buf, (const uint8_t *)p + first, n - first);
+}
+
+uint32_t ring_write_at(ring *r, sk_mem *m, uint32_t off, const void *p,
+                       uint32_t n, uint32_t cap) {
+  if (off >= cap)
+    return 0;
+  if (n > cap - off)
+    n = cap - off;
   if (n == 0)
     return 0;
-  if (r->len + n > r->size && !ring_grow(r, m, r->len + n, cap))
+  if (off + n > r->size && !ring_grow(r, m, off + n, cap))
     return 0;
-  tail = r->head + r->len;
-  if (tail >= r->size)
-    tail -= r->size;
-  first = r->size - tail < n ? r->size - tail : n;
-  memcpy(r->buf + tail, p, first);
-  memcpy(r->buf, (const uint8_t *)p + first, n - first);
+  put(r, off, p, n);
+  if (off + n > r->extent)
+    r->extent = off + n;
+  return n;
+}
+
+uint32_t ring_write(ring *r, sk_mem *m, const void *p, uint32_t n,
+                    uint32_t cap) {
+  n = ring_write_at(r, m, r->len, p, n, cap);
   r->len += n;
   return n;
+}
+
+void ring_commit(ring *r, uint32_t n) {
+  r->len += n;
+  if (r->len > r->extent)
+    r->extent = r->len;
 }
 
 void ring_peek(const ring *r, uint32_t off, void *p, uint32_t n) {
@@ -65,7 +87,8 @@ uint32_t ring_read(ring *r, sk_mem *m, void *p, uint32_t n) {
   if (r->head >= r->size)
     r->head -= r->size;
   r->len -= n;
-  if (r->len == 0)
+  r->extent -= n;
+  if (r->extent == 0)
     ring_free(r, m);
   return n;
 }
@@ -73,5 +96,5 @@ uint32_t ring_read(ring *r, sk_mem *m, void *p, uint32_t n) {
 void ring_free(ring *r, sk_mem *m) {
   mem_free(m, r->buf, r->size);
   r->buf = NULL;
-  r->size = r->head = r->len = 0;
+  r->size = r->head = r->len = r->extent = 0;
 }

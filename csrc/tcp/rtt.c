@@ -39,6 +39,13 @@ void rtt_sample(sk_conn *c, uint32_t r) {
   rto_from_estimate(c);
 }
 
+/* The RTO shifted left by the backoff count, within rto_max: the persist
+ * timer's interval, which leaves the RTO itself alone. */
+uint32_t rtt_backed_off(const sk_conn *c) {
+  uint64_t t = (uint64_t)c->rto << (c->backoff > 30 ? 30 : c->backoff);
+  return (uint32_t)(t > c->prm.rto_max ? c->prm.rto_max : t);
+}
+
 /* (5.5): back off the timer, within rto_max. */
 void rtt_backoff(sk_conn *c) {
   uint64_t rto = 2 * (uint64_t)c->rto;

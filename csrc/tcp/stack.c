@@ -18,18 +18,26 @@ void sk_config_init(sk_config *cfg) {
   cfg->backlog = 128;
   cfg->max_syn_backlog = 256;
   cfg->ttl = 64;
-  p->sndbuf = 65536;
-  p->rcvbuf = 65535;
+  p->sndbuf = 262144;
+  p->rcvbuf = 262144;
   p->rto_initial = 1000000; /* RFC 6298 (2.1) */
   p->rto_min = 200000;      /* Linux's TCP_RTO_MIN */
   p->rto_max = 120000000;   /* Linux's TCP_RTO_MAX */
   p->delack = 40000;        /* Linux's TCP_DELACK_MIN */
   p->msl = 30000000;
-  p->fin_timeout = 60000000; /* net.ipv4.tcp_fin_timeout */
+  p->fin_timeout = 60000000;          /* net.ipv4.tcp_fin_timeout */
+  p->challenge_ack_interval = 500000; /* net.ipv4.tcp_invalid_ratelimit */
+  p->keepalive_idle = 0;              /* off (RFC 1122 §4.2.3.6) */
+  p->keepalive_interval = 75000000;   /* Linux's tcp_keepalive_intvl */
+  p->keepalive_count = 9;             /* Linux's tcp_keepalive_probes */
   p->mss = 1460;
   p->syn_retries = 6;
   p->synack_retries = 5;
   p->retries = 15;
+  p->max_ooo_holes = 32;
+  p->wscale = SK_WSCALE_AUTO;
+  p->timestamps = 1;
+  p->nodelay = 0;
 }
 
 /* ---- creation ------------------------------------------------------------ */
@@ -108,18 +116,22 @@ void sk_stack_set_trace(sk_stack *s, sk_trace_fn fn, void *ctx) {
 
 /* ---- the 4-tuple table --------------------------------------------------- */
 
+uint32_t stack_hash(const sk_stack *s, uint64_t a, uint64_t b) {
+  uint64_t x = a ^ s->hash_key[0];
+  x *= 0x9e3779b97f4a7c15ull;
+  x ^= x >> 29;
+  x ^= b ^ s->hash_key[1];
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 32;
+  return (uint32_t)x;
+}
+
 /* Keyed, so a peer choosing ports cannot aim every connection at one
  * chain. */
 static uint32_t tuple_hash(const sk_stack *s, uint32_t raddr, uint16_t rport,
                            uint16_t lport) {
-  uint64_t x = ((uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport);
-  x ^= s->hash_key[0];
-  x *= 0x9e3779b97f4a7c15ull;
-  x ^= x >> 29;
-  x ^= s->hash_key[1];
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 32;
-  return (uint32_t)x;
+  return stack_hash(s, (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport,
+                    0);
 }
 
 sk_conn *conn_lookup(sk_stack *s, uint32_t raddr, uint16_t rport,

@@ -84,6 +84,10 @@ void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now);
 void listener_child_established(sk_listener *l, sk_conn *c);
 void listener_child_gone(sk_listener *l, sk_conn *c);
 
+/* A keyed hash of a few words (the 4-tuple table uses it; so do the
+ * per-connection timestamp offsets). */
+uint32_t stack_hash(const sk_stack *s, uint64_t a, uint64_t b);
+
 /* ISNs (isn.c) */
 uint32_t isn_next(sk_stack *s);
 

@@ -1,6 +1,7 @@
 /*
- * tcb.c — the life of a transmission control block: creation, state
- * changes, entering TIME-WAIT and CLOSED, and freeing.
+ * tcb.c — the life of a transmission control block: creation, options
+ * agreed in the SYNs, state changes, entering TIME-WAIT and CLOSED, and
+ * freeing.
  */
 #include <string.h>
 
@@ -23,12 +24,73 @@ sk_conn *tcb_new(sk_stack *s, const sk_params *prm) {
   for (i = 0; i < T_COUNT; i++)
     c->timer[i] = SK_NEVER;
   c->snd_mss = 536;
+  c->rcv_mss = prm->mss < 536 ? prm->mss : 536;
   rtt_init(c);
   c->anext = s->all;
   if (s->all)
     s->all->aprev = c;
   s->all = c;
   return c;
+}
+
+/* The smallest shift that lets the window cover the receive buffer
+ * (RFC 7323 §2.3), unless one was configured. */
+static uint8_t our_wscale(const sk_params *p) {
+  uint8_t s = 0;
+  if (p->wscale >= 0)
+    return (uint8_t)p->wscale;
+  while (s < 14 && (p->rcvbuf >> s) > 65535)
+    s++;
+  return s;
+}
+
+void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                   uint16_t rport) {
+  c->laddr = laddr;
+  c->lport = lport;
+  c->raddr = raddr;
+  c->rport = rport;
+  /* RFC 7323 §5.4: a random offset per connection for the timestamp
+   * clock, from the stack's secret and the 4-tuple. */
+  c->ts_offset = stack_hash(c->stack, (uint64_t)raddr << 32 | laddr,
+                            (uint64_t)rport << 16 | lport | 1ull << 40);
+  if (c->prm.wscale != SK_WSCALE_OFF)
+    c->rcv_wscale = our_wscale(&c->prm);
+}
+
+uint32_t tcb_ts_now(const sk_conn *c, uint64_t now) {
+  return (uint32_t)(now / 1000) + c->ts_offset; /* 1 ms ticks (§5.4) */
+}
+
+/* The peer's SYN decides the options both sides use: window scaling and
+ * timestamps only when both SYNs carried them (RFC 7323 §2.2, §3.2), the
+ * peer's MSS or 536 (RFC 9293 §3.7.1), less the timestamp option's room
+ * (RFC 6691). */
+void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now) {
+  const tcp_opts *o = &seg->opts;
+  uint32_t mss = (o->has & HAS_MSS) ? o->mss : 536;
+  if ((o->has & HAS_WSCALE) && c->prm.wscale != SK_WSCALE_OFF) {
+    c->flags |= CF_WSCALE;
+    c->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* §2.3: at most 14 */
+  } else {
+    c->flags &= ~(uint32_t)CF_WSCALE;
+    c->snd_wscale = c->rcv_wscale = 0;
+  }
+  if ((o->has & HAS_TS) && c->prm.timestamps) {
+    c->flags |= CF_TS;
+    c->ts_recent = o->ts_val;
+    c->ts_recent_age = (uint32_t)(now / 1000000);
+  } else
+    c->flags &= ~(uint32_t)CF_TS;
+  if (mss > c->prm.mss)
+    mss = c->prm.mss;
+  if (c->flags & CF_TS)
+    mss -= 12;
+  /* A tiny MSS would turn one write into thousands of segments; Linux
+   * refuses to go below 48 (net.ipv4.tcp_min_snd_mss) and so do we. */
+  if (mss < 48)
+    mss = 48;
+  c->snd_mss = mss;
 }
 
 void tcb_set_state(sk_conn *c, int state, uint64_t now) {
@@ -61,7 +123,6 @@ static void post_close(sk_conn *c, int err) {
 
 void tcb_closed(sk_conn *c, int err, uint64_t now) {
   sk_stack *s = c->stack;
-  (void)now;
   if (c->state == SK_CLOSED)
     return;
   timer_clear_all(c);
@@ -69,12 +130,31 @@ void tcb_closed(sk_conn *c, int err, uint64_t now) {
   if (c->listener)
     listener_child_gone(c->listener, c);
   ring_free(&c->sndq, &s->mem);
+  asm_free(&c->ooo, &s->mem);
   /* After an orderly end the owner may still read what arrived. */
   if (err != SK_OK || !(c->flags & CF_USER) || (c->flags & CF_READ_CLOSED))
     ring_free(&c->rcvq, &s->mem);
   tcb_set_state(c, SK_CLOSED, now);
   post_close(c, err); /* once: TIME-WAIT has already told the owner */
   tcb_maybe_free(c);
+}
+
+/* RFC 9293 §3.10.5 ABORT and every other reset of our own: a RST where
+ * the peer may still hold a synchronized connection, then CLOSED. */
+void tcb_abort(sk_conn *c, int err, uint64_t now) {
+  switch (c->state) {
+  case SK_SYN_RECEIVED:
+  case SK_ESTABLISHED:
+  case SK_FIN_WAIT_1:
+  case SK_FIN_WAIT_2:
+  case SK_CLOSE_WAIT:
+    tcp_send_rst(c, now);
+    break;
+  default: /* SYN-SENT, CLOSING, LAST-ACK, TIME-WAIT: no RST */
+    break;
+  }
+  c->flags |= CF_READ_CLOSED;
+  tcb_closed(c, err, now);
 }
 
 /* FIN-WAIT-2 waits for the peer's FIN, which a dead or hostile peer never
@@ -92,6 +172,7 @@ void tcb_fin_wait_2(sk_conn *c, uint64_t now) {
 void tcb_enter_time_wait(sk_conn *c, uint64_t now) {
   timer_clear_all(c);
   ring_free(&c->sndq, &c->stack->mem);
+  asm_free(&c->ooo, &c->stack->mem);
   tcb_set_state(c, SK_TIME_WAIT, now);
   timer_set(c, T_WAIT, now + 2 * (uint64_t)c->prm.msl);
   post_close(c, SK_OK);
@@ -111,38 +192,33 @@ void tcb_maybe_free(sk_conn *c) {
     c->anext->aprev = c->aprev;
   ring_free(&c->sndq, &s->mem);
   ring_free(&c->rcvq, &s->mem);
+  asm_free(&c->ooo, &s->mem);
   mem_free(&s->mem, c, sizeof *c);
 }
 
-/* The window we offer: free space in the receive buffer, but never less
- * than already advertised, since the right edge must not move left
- * (RFC 9293 §3.8.6.2.2).  Without window scaling it fits in 16 bits. */
+/* The window we offer: free space in the receive buffer, within what the
+ * window field can say.  Its right edge never moves left, and moves right
+ * only by a real amount, min(half the buffer, one MSS): receiver-side
+ * silly window avoidance (RFC 9293 §3.8.6.2.2). */
 uint32_t tcb_rcv_window(const sk_conn *c) {
   uint32_t cap = c->prm.rcvbuf, used = c->rcvq.len;
-  uint32_t w = cap > used ? cap - used : 0;
-  if (w > 65535)
-    w = 65535;
-  if (seq_gt(c->rcv_adv, c->rcv_nxt + w))
-    w = c->rcv_adv - c->rcv_nxt;
-  return w;
-}
-
-/* RFC 9293 §3.7.1: without an MSS option the peer takes 536 bytes
- * (RFC 1122 §4.2.2.6).  We never send more than our own MSS either. */
-void tcb_peer_mss(sk_conn *c, const tcp_seg *seg) {
-  uint32_t mss = (seg->opts.has & HAS_MSS) ? seg->opts.mss : 536;
-  if (mss > c->prm.mss)
-    mss = c->prm.mss;
-  /* A tiny MSS would turn one write into thousands of segments; Linux
-   * refuses to go below 48 (net.ipv4.tcp_min_snd_mss) and so do we. */
-  if (mss < 48)
-    mss = 48;
-  c->snd_mss = mss;
+  uint32_t avail = cap > used ? cap - used : 0;
+  uint32_t max = 65535u << c->rcv_wscale;
+  uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+  uint32_t step = cap / 2 < c->prm.mss ? cap / 2 : c->prm.mss;
+  if (avail > max)
+    avail = max;
+  if (avail <= cur)
+    return cur;
+  return avail - cur < step ? cur : avail;
 }
 
 void tcb_established(sk_conn *c, uint64_t now) {
-  (void)now;
   c->stack->stats.conns_opened++;
+  cc_init(c);
+  c->last_recv = now;
+  if (c->prm.keepalive_idle)
+    timer_set(c, T_KEEPALIVE, now + c->prm.keepalive_idle);
   tcb_set_state(c, (c->flags & CF_FIN_QUEUED) ? SK_FIN_WAIT_1 : SK_ESTABLISHED,
                 now);
   if (c->listener)

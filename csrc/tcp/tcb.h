@@ -5,31 +5,38 @@
 #ifndef SK_TCB_H
 #define SK_TCB_H
 
+#include "assembler.h"
 #include "ring.h"
 #include "seq.h"
 #include "stack.h"
 
 /* Connection flags. */
 enum {
-  CF_SYN_ACKED = 1 << 10,  /* our SYN has been acknowledged */
-  CF_FIN_ACKED = 1 << 11,  /* our FIN has been acknowledged */
-  CF_TIMING = 1 << 12,     /* a segment is being timed (rtt_seq) */
-  CF_PASSIVE = 1 << 0,     /* opened by a listener */
-  CF_USER = 1 << 1,        /* the owner holds the handle */
-  CF_FIN_QUEUED = 1 << 2,  /* shutdown/close asked for a FIN after the data */
-  CF_ACK_NOW = 1 << 3,     /* an ACK must go out at the next output */
-  CF_READ_CLOSED = 1 << 4, /* close(): nothing more will be read */
-  CF_PEER_FIN = 1 << 5,    /* the peer's FIN has been received */
-  CF_WANT_DRAIN = 1 << 6,  /* a write was short: post WRITABLE on room */
-  CF_CLOSE_POSTED = 1 << 7,
+  CF_PASSIVE = 1 << 0,      /* opened by a listener */
+  CF_USER = 1 << 1,         /* the owner holds the handle */
+  CF_FIN_QUEUED = 1 << 2,   /* shutdown/close asked for a FIN after the data */
+  CF_ACK_NOW = 1 << 3,      /* an ACK must go out at the next output */
+  CF_READ_CLOSED = 1 << 4,  /* close(): nothing more will be read */
+  CF_PEER_FIN = 1 << 5,     /* the peer's FIN has been received */
+  CF_WANT_DRAIN = 1 << 6,   /* a write was short: post WRITABLE on room */
+  CF_CLOSE_POSTED = 1 << 7, /* the CLOSED event has been queued */
   CF_IN_HASH = 1 << 8,
   CF_ACCEPT_QUEUED = 1 << 9,
+  CF_SYN_ACKED = 1 << 10,   /* our SYN has been acknowledged */
+  CF_FIN_ACKED = 1 << 11,   /* our FIN has been acknowledged */
+  CF_TIMING = 1 << 12,      /* a segment is being timed (rtt_seq) */
+  CF_TS = 1 << 13,          /* RFC 7323 timestamps in use */
+  CF_WSCALE = 1 << 14,      /* RFC 7323 window scaling in use */
+  CF_RECOVERY = 1 << 15,    /* RFC 6582 fast recovery */
+  CF_PROBING = 1 << 16,     /* zero-window probing (persist timer) */
+  CF_FIN_PENDING = 1 << 17, /* a FIN arrived ahead of RCV.NXT */
+  CF_FORCE = 1 << 18,       /* send one segment ignoring Nagle and SWS */
 };
 
 /* The timers of a connection; the heap orders conns by the earliest.
  * T_WAIT ends a closing connection: 2 MSL in TIME-WAIT, fin_timeout in an
- * orphaned FIN-WAIT-2. */
-enum { T_RTX, T_DELACK, T_WAIT, T_COUNT };
+ * orphaned FIN-WAIT-2.  T_PERSIST probes a closed window (§3.8.6.1). */
+enum { T_RTX, T_PERSIST, T_DELACK, T_WAIT, T_KEEPALIVE, T_COUNT };
 
 #define STATE_LOG 4 /* state changes kept until delivered */
 
@@ -45,23 +52,43 @@ struct sk_conn {
   uint16_t lport, rport;
   uint32_t flags;
   uint8_t state;
-  int8_t close_err; /* SK_OK or the reason the connection ended */
+  int8_t close_err;               /* SK_OK or the reason the connection ended */
+  uint8_t snd_wscale, rcv_wscale; /* RFC 7323 shifts, 0 without */
 
   /* Send sequence space (RFC 9293 §3.3.1, Figure 3).  snd_max is the
    * highest sequence number sent; snd_nxt goes back to snd_una when the
    * retransmission timer fires. */
   uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
-  uint32_t snd_mss; /* the most payload one segment may carry */
+  uint32_t max_snd_wnd; /* the largest window the peer offered (RFC 5961) */
+  uint32_t snd_mss;     /* the most payload one segment may carry */
   /* Receive sequence space (Figure 4).  rcv_adv is the right edge of the
    * window last advertised, which must never move left (§3.8.6.2.2). */
   uint32_t irs, rcv_nxt, rcv_adv, rcv_up;
-  uint8_t rcv_unacked; /* full segments received since our last ACK */
+  uint32_t rcv_mss;       /* the largest segment received, at least 536 */
+  uint32_t last_ack_sent; /* RCV.NXT in our last ACK (RFC 7323 §4.3) */
+  uint32_t rcv_fin_seq;   /* with CF_FIN_PENDING */
+  assembler ooo;          /* received ranges ahead of RCV.NXT */
+
+  /* RFC 7323 timestamps */
+  uint32_t ts_recent;     /* TS.Recent */
+  uint32_t ts_recent_age; /* when it was set, in seconds of `now` */
+  uint32_t ts_offset;     /* added to our clock, per connection */
+
+  /* Congestion control (RFC 5681, RFC 6582) */
+  uint32_t cwnd, ssthresh;
+  uint32_t recover;     /* RFC 6582: one past the highest seq sent */
+  uint32_t bytes_acked; /* congestion avoidance byte counting */
+  uint8_t dupacks;
 
   /* Retransmission (RFC 6298): microseconds. */
   uint32_t srtt, rttvar, rto;
-  uint32_t rtt_seq;   /* the segment being timed ends here */
-  uint64_t rtt_start; /* when, if CF_TIMING */
-  uint8_t backoff;    /* consecutive timeouts */
+  uint32_t rtt_seq;        /* the segment being timed ends here */
+  uint64_t rtt_start;      /* when, if CF_TIMING */
+  uint64_t last_send;      /* RFC 5681 §4.1: restart after idle */
+  uint64_t last_recv;      /* keep-alive idle time starts here */
+  uint64_t next_challenge; /* RFC 5961 §7 rate limit */
+  uint8_t backoff;         /* consecutive timeouts (or persist probes) */
+  uint8_t probes;          /* unanswered window or keep-alive probes */
   uint32_t retransmits;
 
   uint64_t timer[T_COUNT];
@@ -87,7 +114,12 @@ void tcb_maybe_free(sk_conn *c);
 void tcb_enter_time_wait(sk_conn *c, uint64_t now);
 void tcb_fin_wait_2(sk_conn *c, uint64_t now);
 uint32_t tcb_rcv_window(const sk_conn *c);
-void tcb_peer_mss(sk_conn *c, const tcp_seg *seg);
+void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now);
+void tcb_established(sk_conn *c, uint64_t now);
+void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                   uint16_t rport);
+void tcb_abort(sk_conn *c, int err, uint64_t now); /* RST, then CLOSED */
+uint32_t tcb_ts_now(const sk_conn *c, uint64_t now);
 
 /* The first data byte in the send ring, and the sequence number of our FIN
  * (meaningful once CF_FIN_QUEUED is set). */
@@ -100,17 +132,20 @@ static inline uint32_t snd_fin_seq(const sk_conn *c) {
 static inline int fin_acked(const sk_conn *c) {
   return (c->flags & CF_FIN_ACKED) != 0;
 }
+static inline uint32_t flight_size(const sk_conn *c) {
+  return c->snd_max - c->snd_una;
+}
 
 /* input.c: RFC 9293 §3.10.7.3 and §3.10.7.4 */
 void tcp_input(sk_conn *c, const tcp_seg *seg, uint64_t now);
-void tcb_established(sk_conn *c, uint64_t now);
 
 /* output.c */
 void tcp_output(sk_conn *c, uint64_t now);
-/* After a timeout: one segment from SND.NXT, or a one-byte window probe. */
-void tcp_output_one(sk_conn *c, uint64_t now);
 void tcp_send_ack(sk_conn *c, uint64_t now);
-void tcp_send_rst(sk_conn *c, uint64_t now); /* <SEQ=SND.NXT><CTL=RST> */
+void tcp_send_rst(sk_conn *c, uint64_t now);        /* <SEQ=SND.NXT><CTL=RST> */
+void tcp_retransmit_head(sk_conn *c, uint64_t now); /* the oldest segment */
+void tcp_persist_probe(sk_conn *c, uint64_t now);
+void tcp_keepalive_probe(sk_conn *c, uint64_t now);
 
 /* timer.c */
 void timer_set(sk_conn *c, int which, uint64_t when);
@@ -124,5 +159,13 @@ void heap_remove(sk_stack *s, sk_conn *c);
 void rtt_init(sk_conn *c);
 void rtt_sample(sk_conn *c, uint32_t r);
 void rtt_backoff(sk_conn *c);
+uint32_t rtt_backed_off(const sk_conn *c); /* rto << backoff, capped */
+
+/* congestion.c: RFC 5681 and RFC 6582 */
+void cc_init(sk_conn *c);
+void cc_on_ack(sk_conn *c, uint32_t ack, uint32_t acked, uint64_t now);
+void cc_on_dupack(sk_conn *c, uint64_t now);
+void cc_on_timeout(sk_conn *c);
+void cc_before_send(sk_conn *c, uint64_t now);
 
 #endif

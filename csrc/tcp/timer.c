@@ -114,29 +114,72 @@ void timer_clear_all(sk_conn *c) {
   reschedule(c);
 }
 
-static void s_timed_out(sk_conn *c) { c->stack->stats.conns_timed_out++; }
+static void timed_out(sk_conn *c, uint64_t now) {
+  c->stack->stats.conns_timed_out++;
+  tcb_closed(c, SK_ETIMEDOUT, now);
+}
 
 /* RFC 6298 (5.4)-(5.6) and RFC 9293 §3.8.3: retransmit the earliest
  * segment not acknowledged, back off, and give up after the configured
- * number of tries (R2) with ETIMEDOUT. */
+ * number of tries (R2) with ETIMEDOUT.  Congestion control starts over
+ * from one segment (RFC 5681 §3.1), resending from SND.UNA. */
 static void rtx_timeout(sk_conn *c, uint64_t now) {
   int limit = c->state == SK_SYN_SENT       ? c->prm.syn_retries
               : c->state == SK_SYN_RECEIVED ? c->prm.synack_retries
                                             : c->prm.retries;
+  c->stack->stats.timeouts++;
   if (c->backoff >= limit) {
-    s_timed_out(c);
-    tcb_closed(c, SK_ETIMEDOUT, now);
+    timed_out(c, now);
     return;
   }
+  if (c->flags & CF_SYN_ACKED)
+    cc_on_timeout(c);
   c->backoff++;
   rtt_backoff(c);
-  c->flags &=
-      ~(uint32_t)CF_TIMING; /* Karn: no sample across a retransmission */
+  c->flags &= ~(uint32_t)CF_TIMING; /* Karn: no sample across it */
   c->snd_nxt = (c->flags & CF_SYN_ACKED) ? c->snd_una : c->iss;
-  tcp_output_one(c, now);
-  if (c->timer[T_RTX] == SK_NEVER &&
-      (c->snd_una != c->snd_max || seq_lt(c->snd_nxt, snd_fin_seq(c))))
+  tcp_output(c, now);
+  if (c->timer[T_RTX] == SK_NEVER && c->snd_una != c->snd_max)
     timer_set(c, T_RTX, now + c->rto); /* nothing went: keep the clock */
+}
+
+/* The persist timer: probe, back off, and give up only when `retries`
+ * probes in a row go unanswered (a peer that answers may keep its window
+ * closed for ever, RFC 1122 §4.2.2.17). */
+static void persist_timeout(sk_conn *c, uint64_t now) {
+  if (c->probes >= c->prm.retries) {
+    timed_out(c, now);
+    return;
+  }
+  tcp_persist_probe(c, now);
+  if (c->backoff < 30)
+    c->backoff++;
+  tcp_output(c, now); /* re-arms the timer while it is needed */
+}
+
+/* RFC 1122 §4.2.3.6: after `idle` without a segment from the peer, probe
+ * every `interval`; `count` probes unanswered end the connection, with a
+ * RST as Linux does.  Not while data is outstanding: the retransmission
+ * timer watches the peer then. */
+static void keepalive_timeout(sk_conn *c, uint64_t now) {
+  const sk_params *p = &c->prm;
+  if (c->state != SK_ESTABLISHED && c->state != SK_CLOSE_WAIT)
+    return;
+  if (c->snd_una != c->snd_max || c->sndq.len) {
+    timer_set(c, T_KEEPALIVE, now + p->keepalive_idle);
+    return;
+  }
+  if (c->probes == 0 && now - c->last_recv < p->keepalive_idle) {
+    timer_set(c, T_KEEPALIVE, c->last_recv + p->keepalive_idle);
+    return;
+  }
+  if (c->probes >= p->keepalive_count) {
+    tcb_abort(c, SK_ETIMEDOUT, now);
+    c->stack->stats.conns_timed_out++;
+    return;
+  }
+  tcp_keepalive_probe(c, now);
+  timer_set(c, T_KEEPALIVE, now + p->keepalive_interval);
 }
 
 void timer_fire(sk_conn *c, uint64_t now) {
@@ -145,9 +188,8 @@ void timer_fire(sk_conn *c, uint64_t now) {
   if (c->timer[T_WAIT] <= now) {
     timer_clear(c, T_WAIT);
     if (c->state == SK_FIN_WAIT_2) { /* the peer never sent its FIN */
-      tcp_send_rst(c, now);
-      s_timed_out(c);
-      tcb_closed(c, SK_ETIMEDOUT, now);
+      c->stack->stats.conns_timed_out++;
+      tcb_abort(c, SK_ETIMEDOUT, now);
     } else
       tcb_closed(c, SK_OK, now); /* TIME-WAIT is over */
   }
@@ -158,6 +200,14 @@ void timer_fire(sk_conn *c, uint64_t now) {
   if (c->state != SK_CLOSED && c->timer[T_RTX] <= now) {
     timer_clear(c, T_RTX);
     rtx_timeout(c, now);
+  }
+  if (c->state != SK_CLOSED && c->timer[T_PERSIST] <= now) {
+    timer_clear(c, T_PERSIST);
+    persist_timeout(c, now);
+  }
+  if (c->state != SK_CLOSED && c->timer[T_KEEPALIVE] <= now) {
+    timer_clear(c, T_KEEPALIVE);
+    keepalive_timeout(c, now);
   }
   c->ev.busy = was_busy;
   tcb_maybe_free(c);

@@ -50,5 +50,24 @@ int main(void) {
   }
   ring_free(&r, &m);
   CHECK_EQ(m.bytes, 0);
+
+  /* out of order: bytes written beyond the in-order data survive growth
+   * and reads, and join it when committed */
+  CHECK_EQ(ring_write(&r, &m, in, 10, 100000), 10);
+  CHECK_EQ(ring_write_at(&r, &m, 5000, in + 5000, 100, 100000), 100);
+  CHECK_EQ(r.len, 10);
+  CHECK_EQ(r.extent, 5100);
+  CHECK_EQ(ring_read(&r, &m, out, 10), 10); /* in-order gone, not the rest */
+  CHECK(r.buf != NULL);
+  CHECK_EQ(ring_write_at(&r, &m, 0, in + 10, 4990, 100000), 4990);
+  ring_commit(&r, 5090);
+  CHECK_EQ(r.len, 5090);
+  CHECK_EQ(ring_read(&r, &m, out, 5090), 5090);
+  CHECK(memcmp(out, in + 10, 5090) == 0);
+  CHECK_EQ(m.bytes, 0);
+  /* never past the cap */
+  CHECK_EQ(ring_write_at(&r, &m, 90, in, 50, 100), 10);
+  CHECK_EQ(ring_write_at(&r, &m, 100, in, 50, 100), 0);
+  ring_free(&r, &m);
   return check_done("test_ring");
 }
