@@ -122,6 +122,7 @@ const char *sk_state_name(int state);
   X(paws_drops, "segments dropped by PAWS (RFC 7323 §5)")                      \
   X(ts_missing, "segments dropped: no timestamp after RFC 7323 negotiation")   \
   X(challenge_acks_limited, "challenge ACKs not sent: per-connection limit")   \
+  X(oow_acks_limited, "ACKs to out-of-window bare ACKs not sent: rate limit")  \
   X(fast_retransmits, "segments resent on three duplicate ACKs (RFC 5681)")    \
   X(timeouts, "retransmission timer expirations")                              \
   X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")              \
@@ -311,6 +312,7 @@ typedef struct sk_sim sk_sim;
 typedef struct sk_link {
   uint64_t delay; /* one-way, µs */
   double loss;    /* probability that a packet is dropped, 0..1 */
+  uint32_t mtu;   /* larger packets are dropped (DF is set); 0: no limit */
 } sk_link;
 
 /* Sees every packet the switch carries, when it is sent (dropped = 1 when

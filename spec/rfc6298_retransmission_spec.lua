@@ -120,4 +120,43 @@ describe("RFC 6298 retransmission timer", function()
     assert.near(0.050, i.rttvar, 1e-6)
     assert.near(0.300, i.rto, 1e-6) -- SRTT + 4 RTTVAR
   end)
+
+  it("sends a bare ACK at SND.MAX after a timeout moved SND.NXT back", function()
+    local net, stack, peer, conn, isn, iss = H.accepted()
+    conn:write(string.rep("r", 2920)) -- two full segments
+    local a = peer:expect(".", { seq = iss + 1 })
+    local b = peer:expect("P.", { seq = iss + 1 + a.len })
+    peer:expect(".", { seq = iss + 1 }, 1) -- the RTO: resent from SND.UNA
+    -- data from the peer now: the ACK must not carry the old SND.NXT,
+    -- which the peer would find unacceptable (and answer, and so on)
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "P.", seq = isn + 1,
+               ack = iss + 1, data = "hi" }
+    peer:expect(".", { seq = iss + 1 + 2920, ack = isn + 3 }, 1)
+    assert.truthy(b)
+  end)
+
+  it("takes no RTT sample from a retransmitted SYN (Karn), and then starts with an RTO of 3 s (5.7)", function()
+    local net, client, server = H.pair(nil, { timestamps = false })
+    local listener = server:listen(80)
+    net:impair(H.CLIENT, H.SERVER, { loss = 1 })
+    local conn = client:connect(H.SERVER, 80)
+    net:run(0.5)
+    net:impair(H.CLIENT, H.SERVER, { loss = 0 })
+    net:run(1)
+    local i = conn:info()
+    assert.equal("ESTABLISHED", i.state)
+    assert.equal(0, i.srtt) -- the SYN-ACK answers one of two SYNs: which?
+    assert.equal(3, i.rto)
+  end)
+
+  it("samples the RTT of a retransmitted SYN from the echoed timestamp (RFC 7323 §4)", function()
+    local net, client, server = H.pair()
+    local listener = server:listen(80)
+    net:impair(H.CLIENT, H.SERVER, { loss = 1 })
+    local conn = client:connect(H.SERVER, 80)
+    net:run(0.5)
+    net:impair(H.CLIENT, H.SERVER, { loss = 0 })
+    net:run(1)
+    assert.near(0.020, conn:info().srtt, 1e-6) -- not 1.020
+  end)
 end)

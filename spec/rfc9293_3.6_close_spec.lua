@@ -186,4 +186,107 @@ describe("RFC 9293 §3.6 closing a connection", function()
     end
     assert.equal(1, fins)
   end)
+
+  it("closes simultaneously through CLOSING to TIME-WAIT on both sides (Figure 13)", function()
+    local net, client, server, conn, accepted = established()
+    local trace = net:trace()
+    local seen = { client = {}, server = {} }
+    conn:on("state", function(_, new) table.insert(seen.client, new) end)
+    accepted:on("state", function(_, new) table.insert(seen.server, new) end)
+    conn:close()
+    accepted:close() -- at the same virtual instant: the FINs cross
+    net:run(0.1)
+    assert.same({ "FIN-WAIT-1", "CLOSING", "TIME-WAIT" }, seen.client)
+    assert.same({ "FIN-WAIT-1", "CLOSING", "TIME-WAIT" }, seen.server)
+    assert.same({ "F.", "F.", ".", "." }, trace:flags())
+  end)
+
+  it("holds a FIN that arrives ahead of a gap until the gap fills", function()
+    local net, stack, peer, conn, isn, iss = H.accepted()
+    local ended = false
+    conn:on("end", function() ended = true end)
+    -- "world" with the FIN first, then "hello" before it
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "FP.", seq = isn + 6,
+               ack = iss + 1, data = "world" }
+    peer:expect(".", { ack = isn + 1 }) -- a duplicate ACK: the hole is at isn + 1
+    assert.equal("ESTABLISHED", conn:info().state)
+    assert.equal(5, conn:info().ooo_bytes)
+    assert.is_false(ended)
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "P.", seq = isn + 1,
+               ack = iss + 1, data = "hello" }
+    peer:expect(".", { ack = isn + 12 }) -- both halves and the FIN
+    assert.equal("CLOSE-WAIT", conn:info().state)
+    assert.equal("helloworld", conn:read())
+    assert.is_true(ended)
+  end)
+
+  it("keeps taking data after its own FIN (FIN-WAIT-1 and -2 after shutdown)", function()
+    local net, client, server, conn, accepted = established()
+    local got = {}
+    conn:on("data", function(_, d) got[#got + 1] = d end)
+    conn:shutdown()
+    accepted:write("one")
+    net:run(0.05)
+    accepted:write("two")
+    net:run(0.1)
+    assert.equal("FIN-WAIT-2", conn:info().state)
+    assert.equal("onetwo", table.concat(got))
+  end)
+
+  it("ignores text after the peer's FIN (CLOSE-WAIT)", function()
+    local net, stack, peer, conn, isn, iss = H.accepted()
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 1 }
+    peer:expect(".", { ack = isn + 2 })
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "P.", seq = isn + 2,
+               ack = iss + 1, data = "late" }
+    assert.is_nil(peer:receive(0.5))
+    assert.equal(0, conn:info().recv_queue)
+    assert.equal(isn + 2, conn:info().rcv_nxt)
+  end)
+
+  it("gives up in LAST-ACK after `retries` FIN retransmissions, with ETIMEDOUT", function()
+    local net, stack, peer, conn, isn, iss = H.accepted({ retries = 3 })
+    local why
+    conn:on("close", function(_, e) why = e end)
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "F.", seq = isn + 1, ack = iss + 1 }
+    peer:expect(".")
+    conn:close()
+    assert.equal("LAST-ACK", conn:info().state)
+    net:run()
+    local fins = 0
+    while peer:pending() > 0 do
+      if peer:receive().flags == "F." then fins = fins + 1 end
+    end
+    assert.equal(4, fins) -- the FIN and three retransmissions
+    assert.equal("CLOSED", conn:info().state)
+    assert.equal("ETIMEDOUT", why)
+  end)
+
+  it("resets instead of closing when unread data would be lost (RFC 2525 §2.17)", function()
+    local net, client, server, conn, accepted = established()
+    local why
+    conn:on("close", function(_, e) why = e end)
+    accepted:write("unread")
+    net:run(0.05)
+    assert.equal(6, conn:info().recv_queue)
+    local trace = net:trace()
+    conn:close()
+    net:run(0.05)
+    assert.equal("R", trace[1].flags)
+    assert.equal("CLOSED", conn:info().state)
+    assert.equal("ECONNABORTED", why)
+    assert.equal("CLOSED", accepted:info().state) -- ECONNRESET on that side
+    assert.equal(1, client:stats().abort_on_close)
+  end)
+
+  it("resets when data arrives after close(), as Linux does", function()
+    local net, stack, peer, conn, isn, iss = H.accepted()
+    conn:close()
+    peer:expect("F.", { seq = iss + 1 })
+    peer:send{ to = H.SERVER, sport = 40000, dport = 80, flags = "P.", seq = isn + 1,
+               ack = iss + 2, data = "too late" }
+    peer:expect("R", { seq = iss + 2 })
+    assert.equal("CLOSED", conn:info().state)
+    assert.equal(1, stack:stats().abort_on_data)
+  end)
 end)

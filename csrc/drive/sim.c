@@ -203,7 +203,7 @@ static void transmit(sk_sim *sim, uint32_t from, const uint8_t *data,
                      size_t len) {
   uint32_t to = ip_dst(data, len);
   const sk_link *l = link_for(sim, from, to);
-  int dropped = !find_host(sim, to) || len > 65535;
+  int dropped = !find_host(sim, to) || len > 65535 || (l->mtu && len > l->mtu);
   pkt *p;
   if (!dropped && l->loss > 0 && rng_unit(sim) < l->loss)
     dropped = 1;

@@ -202,8 +202,8 @@ static void read_keepalive(lua_State *L, int idx, sk_config *cfg) {
 }
 
 static void read_one(lua_State *L, const keyspec *k, int idx, sk_config *cfg) {
-  size_t n;
-  const char *s;
+  size_t n = 0;
+  const char *s = NULL;
   switch (k->kind) {
   case K_SECONDS: {
     double v;
@@ -234,7 +234,7 @@ static void read_one(lua_State *L, const keyspec *k, int idx, sk_config *cfg) {
     read_keepalive(L, idx, cfg);
     break;
   case K_SECRET:
-    if (!(s = lua_tolstring(L, idx, &n)) || lua_type(L, idx) != LUA_TSTRING ||
+    if (lua_type(L, idx) != LUA_TSTRING || !(s = lua_tolstring(L, idx, &n)) ||
         n == 0)
       bad(L, k->name, "a non-empty string expected");
     secret_from(s, n, cfg->secret);

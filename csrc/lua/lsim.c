@@ -28,7 +28,7 @@ static void sim_tap(void *ctx, uint64_t now, const uint8_t *pkt, size_t len,
 /* Impairment options: those implemented, and those API.md names that are
  * still to come, refused by name rather than ignored. */
 static const char *const later_impairments[] = {
-    "jitter", "duplicate", "reorder", "corrupt", "rate", "mtu", NULL};
+    "jitter", "duplicate", "reorder", "corrupt", "rate", NULL};
 
 static void read_link(lua_State *L, int idx, sk_link *l, int with_seed) {
   idx = lua_absindex(L, idx);
@@ -43,6 +43,11 @@ static void read_link(lua_State *L, int idx, sk_link *l, int with_seed) {
       if (!(v >= 0 && v <= 1))
         luaL_error(L, "bad option 'loss' (a probability between 0 and 1)");
       l->loss = v;
+    } else if (strcmp(k, "mtu") == 0) {
+      lua_Integer v = luaL_checkinteger(L, -1);
+      if (v != 0 && (v < 68 || v > 65535))
+        luaL_error(L, "bad option 'mtu' (68..65535 bytes, or 0 for none)");
+      l->mtu = (uint32_t)v;
     } else if (!(with_seed && strcmp(k, "seed") == 0)) {
       for (p = later_impairments; *p && strcmp(*p, k) != 0; p++)
         ;
@@ -106,9 +111,13 @@ static int sim_host(lua_State *L) {
   sk_config cfg;
   sk_stack *st;
   int err;
+  sk_link l;
   sk_config_init(&cfg);
   cfg.addr = addr;
   sk_sim_secret(s->sim, addr, cfg.secret); /* reproducible from the seed */
+  sk_sim_get_link(s->sim, 0, 0, &l);
+  if (l.mtu && l.mtu - 40 < cfg.params.mss) /* the network's MTU decides */
+    cfg.params.mss = (uint16_t)(l.mtu - 40);
   sk_lua_config(L, 3, OPT_HOST, &cfg, NULL);
   if (!(st = sk_sim_add_stack(s->sim, &cfg, &err)))
     return luaL_error(L, "cannot add host: %s", sk_strerror(err));

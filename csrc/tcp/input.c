@@ -76,7 +76,6 @@ static void measure_rtt(sk_conn *c, uint32_t ack, const tcp_seg *seg,
 static void ack_advance(sk_conn *c, uint32_t ack, const tcp_seg *seg,
                         uint64_t now) {
   uint32_t head = snd_head_seq(c), end = head + c->sndq.len, acked = 0;
-  uint32_t newly = ack - c->snd_una;
   measure_rtt(c, ack, seg, now);
   c->flags |= CF_SYN_ACKED; /* anything acked acks the SYN first */
   if (seq_gt(ack, head))
@@ -92,8 +91,8 @@ static void ack_advance(sk_conn *c, uint32_t ack, const tcp_seg *seg,
     timer_clear(c, T_RTX);
   else
     timer_set(c, T_RTX, now + c->rto);
-  if (c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED && newly)
-    cc_on_ack(c, ack, acked ? acked : newly, now);
+  if (acked && c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED)
+    cc_on_ack(c, ack, acked, now); /* data, not a SYN or FIN, grows cwnd */
   if ((c->flags & CF_WANT_DRAIN) && c->sndq.len < c->prm.sndbuf) {
     c->flags &= ~(uint32_t)CF_WANT_DRAIN;
     ev_post(c->stack, &c->ev, SK_EV_WRITABLE);
@@ -197,7 +196,7 @@ static void trim_to_window(sk_conn *c, rx *r, uint32_t wnd) {
 }
 
 /* First: check the sequence number (§3.10.7.4, the four cases). */
-static int step_sequence(sk_conn *c, rx *r) {
+static int step_sequence(sk_conn *c, rx *r, uint64_t now) {
   uint32_t wnd = tcb_rcv_window(c);
   if (acceptable(c, r, wnd)) {
     trim_to_window(c, r, wnd);
@@ -214,8 +213,17 @@ static int step_sequence(sk_conn *c, rx *r) {
     return GO;
   }
   c->stack->stats.out_of_window++;
-  if (!(r->flags & TCP_RST)) /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+  if (r->flags & TCP_RST)
+    return STOP;
+  /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; but for a bare ACK at most one
+   * per challenge_ack_interval, so that two confused ends cannot answer
+   * each other's ACKs for ever (Linux's tcp_invalid_ratelimit). */
+  if (r->len || (r->flags & (TCP_SYN | TCP_FIN)) || now >= c->next_challenge) {
     c->flags |= CF_ACK_NOW;
+    if (!(r->len || (r->flags & (TCP_SYN | TCP_FIN))))
+      c->next_challenge = now + c->prm.challenge_ack_interval;
+  } else
+    c->stack->stats.oow_acks_limited++;
   return STOP;
 }
 
@@ -575,7 +583,7 @@ static void synchronized_input(sk_conn *c, rx *r, uint64_t now) {
     return;
   if (c->state == SK_TIME_WAIT && time_wait_prestep(c, r, now) == STOP)
     return;
-  if (step_paws(c, r, now) == STOP || step_sequence(c, r) == STOP)
+  if (step_paws(c, r, now) == STOP || step_sequence(c, r, now) == STOP)
     return;
   update_ts_recent(c, r->seg, now);
   if (step_rst(c, r, now) == STOP || step_syn(c, r, now) == STOP ||

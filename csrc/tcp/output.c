@@ -211,8 +211,11 @@ void tcp_output(sk_conn *c, uint64_t now) {
       send_fin(c, now);
     arm_persist(c, now);
   }
+  /* A bare ACK carries SND.MAX, not a SND.NXT the RTO moved back: the
+   * peer has seen that far, and an older number would be unacceptable to
+   * it, its ACK field ignored (BSD does the same). */
   if ((c->flags & CF_ACK_NOW) && c->state != SK_SYN_SENT)
-    send_segment(c, now, c->snd_nxt, TCP_ACK, 0, 0);
+    send_segment(c, now, c->snd_max, TCP_ACK, 0, 0);
 }
 
 /* RFC 5681 §3.2 and RFC 6582: resend the oldest unacknowledged segment
@@ -228,8 +231,8 @@ void tcp_retransmit_head(sk_conn *c, uint64_t now) {
     flags |= TCP_FIN;
   if (len == 0 && !(flags & TCP_FIN))
     return;
-  if (len)
-    flags |= TCP_PSH;
+  if (len && len == c->sndq.len)
+    flags |= TCP_PSH; /* as when it was first sent: the end of the data */
   send_segment(c, now, c->snd_una, flags, c->snd_una - head, len);
   if (seq_lt(c->snd_una, c->rtt_seq))
     c->flags &= ~(uint32_t)CF_TIMING; /* Karn */

@@ -216,6 +216,10 @@ uint32_t tcb_rcv_window(const sk_conn *c) {
 void tcb_established(sk_conn *c, uint64_t now) {
   c->stack->stats.conns_opened++;
   cc_init(c);
+  /* RFC 6298 (5.7): the SYN or SYN-ACK timed out and no valid sample
+   * came out of the handshake (Karn): start the data with an RTO of 3 s. */
+  if (c->retransmits && c->srtt == 0 && c->rto < 3000000)
+    c->rto = 3000000 < c->prm.rto_max ? 3000000 : c->prm.rto_max;
   c->last_recv = now;
   if (c->prm.keepalive_idle)
     timer_set(c, T_KEEPALIVE, now + c->prm.keepalive_idle);
