@@ -67,6 +67,24 @@ function H.peer_connect(net, peer, stack_addr, port, opts)
   return isn, synack_seg.seq
 end
 
+--- A scripted peer's segment to H.SERVER port 80, from port 40000 (the
+-- port of H.peer_connect) unless t.sport says otherwise.
+function H.send(peer, t)
+  t.to, t.sport, t.dport = H.SERVER, t.sport or 40000, 80
+  peer:send(t)
+end
+
+--- Every segment that arrives at `peer` until `quiet` seconds (0.05 by
+-- default) pass without one.
+function H.drain(peer, quiet)
+  local segs = {}
+  while true do
+    local s = peer:receive(quiet or 0.05)
+    if not s then return segs end
+    segs[#segs + 1] = s
+  end
+end
+
 --- A stack at H.SERVER with a connection from a scripted peer at H.PEER,
 -- established and accepted: net, stack, peer, conn, the peer's ISN and the
 -- stack's ISN. `cfg` configures the stack, `opts` the handshake.

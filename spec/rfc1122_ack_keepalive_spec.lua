@@ -3,10 +3,7 @@
 local H = require "helper"
 local MSS = 1460
 
-local function send(peer, t)
-  t.to, t.sport, t.dport = H.SERVER, 40000, 80
-  peer:send(t)
-end
+local send = H.send
 
 describe("RFC 1122 §4.2.3.2 delayed ACKs", function()
   it("acknowledges every second full-sized segment at once", function()

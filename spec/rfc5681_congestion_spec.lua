@@ -4,20 +4,9 @@
 local H = require "helper"
 local MSS = 1460
 
-local function send(peer, t)
-  t.to, t.sport, t.dport = H.SERVER, 40000, 80
-  peer:send(t)
-end
+local send = H.send
 
--- Every segment that arrives until `quiet` seconds pass without one.
-local function flight(peer, quiet)
-  local segs = {}
-  while true do
-    local s = peer:receive(quiet or 0.05)
-    if not s then return segs end
-    segs[#segs + 1] = s
-  end
-end
+local flight = H.drain
 
 local function ack(peer, isn, upto)
   send(peer, { flags = ".", seq = isn + 1, ack = upto })

@@ -2,10 +2,7 @@
 -- and the per-connection limit on challenge ACKs (§7).
 local H = require "helper"
 
-local function send(peer, t)
-  t.to, t.sport, t.dport = H.SERVER, t.sport or 40000, 80
-  peer:send(t)
-end
+local send = H.send
 
 describe("RFC 5961 §3 blind reset", function()
   it("resets on SEG.SEQ = RCV.NXT only", function()

@@ -3,10 +3,7 @@
 local synack = require "synack"
 local H = require "helper"
 
-local function send(peer, t)
-  t.to, t.sport, t.dport = H.SERVER, 40000, 80
-  peer:send(t)
-end
+local send = H.send
 
 describe("RFC 6093 urgent data", function()
   it("is delivered inline, in order with the rest", function()

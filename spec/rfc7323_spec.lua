@@ -1,10 +1,7 @@
 -- RFC 7323: window scaling (§2), timestamps (§3, §4) and PAWS (§5).
 local H = require "helper"
 
-local function send(peer, t)
-  t.to, t.sport, t.dport = H.SERVER, t.sport or 40000, 80
-  peer:send(t)
-end
+local send = H.send
 
 -- A peer's handshake with options of its choosing; returns the SYN-ACK.
 local function handshake(net, peer, opts, ack_opts)

@@ -4,19 +4,9 @@
 local H = require "helper"
 local MSS = 1460
 
-local function send(peer, t)
-  t.to, t.sport, t.dport = H.SERVER, 40000, 80
-  peer:send(t)
-end
+local send = H.send
 
-local function drain(peer, quiet)
-  local segs = {}
-  while true do
-    local s = peer:receive(quiet or 0.05)
-    if not s then return segs end
-    segs[#segs + 1] = s
-  end
-end
+local drain = H.drain
 
 describe("RFC 9293 §3.10.7.4 the send window update (SND.WL1, SND.WL2)", function()
   it("takes the window of a newer segment and ignores an older one's", function()
