@@ -308,17 +308,32 @@ void sk_conn_rearm(sk_conn *c, int event);
  * The same seed gives the same packets at the same times, byte for byte. */
 typedef struct sk_sim sk_sim;
 
-/* Impairments of one direction of a link. */
+/* Impairments of one direction of a link.  Probabilities are 0..1; each
+ * random choice is drawn only when its probability is above 0, so adding a
+ * zero impairment leaves a seed's trace as it was. */
 typedef struct sk_link {
-  uint64_t delay; /* one-way, µs */
-  double loss;    /* probability that a packet is dropped, 0..1 */
-  uint32_t mtu;   /* larger packets are dropped (DF is set); 0: no limit */
+  uint64_t delay;   /* one-way, µs */
+  uint64_t jitter;  /* extra delay, uniform in [0, jitter] µs (reorders) */
+  double loss;      /* a packet is dropped */
+  double duplicate; /* a packet arrives twice */
+  double reorder;   /* a packet is held back by up to 2 x delay + 1 ms */
+  double corrupt;   /* one bit of a packet is flipped */
+  uint64_t rate;    /* bits per second; 0: no limit */
+  uint32_t queue;   /* bytes a rate-limited link holds; more are dropped */
+  uint32_t mtu;     /* larger packets are dropped (DF is set); 0: no limit */
 } sk_link;
 
-/* Sees every packet the switch carries, when it is sent (dropped = 1 when
- * an impairment or a missing host drops it). */
+/* What happened to a packet, as the tap sees it. */
+enum {
+  SK_SIM_DROPPED = 1,   /* lost, too large, queue full, or no such host */
+  SK_SIM_DUPLICATE = 2, /* the second copy of a duplicated packet */
+  SK_SIM_CORRUPTED = 4, /* a bit was flipped on the way */
+};
+
+/* Sees every packet the switch carries, as it enters the switch (a
+ * corrupted packet as it will arrive), with SK_SIM_* flags. */
 typedef void (*sk_sim_tap_fn)(void *ctx, uint64_t now, const uint8_t *pkt,
-                              size_t len, int dropped);
+                              size_t len, int flags);
 
 sk_sim *sk_sim_new(uint64_t seed, const sk_link *defaults);
 void sk_sim_free(sk_sim *sim); /* frees its stacks too */

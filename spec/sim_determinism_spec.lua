@@ -117,14 +117,81 @@ describe("impairments", function()
     assert.is_true(dropped > 400 and dropped < 600, dropped)
   end)
 
-  it("refuses impairments that are not implemented yet, by name", function()
-    for _, k in ipairs { "jitter", "duplicate", "reorder", "corrupt", "rate" } do
-      local ok, err = pcall(synack.sim, { [k] = 0.1 })
-      assert.is_false(ok)
-      assert.matches("'" .. k .. "'", err)
-      assert.matches("not implemented yet", err)
+  local function pair_of_peers(opts)
+    local net = synack.sim(opts)
+    local a, b = net:peer("10.0.0.1"), net:peer("10.0.0.2")
+    return net, a, b, net:trace()
+  end
+  local function burst(a, n, size)
+    for i = 1, n do
+      a:send{ to = "10.0.0.2", sport = 1, dport = 2, flags = ".", seq = i, data = string.rep("z", size or 10) }
     end
+  end
+  local function arrivals(b)
+    local got = {}
+    while b:pending() > 0 do got[#got + 1] = b:receive() end
+    return got
+  end
+
+  it("duplicate: a packet arrives twice, the second copy marked in the trace", function()
+    local net, a, b, trace = pair_of_peers{ seed = 3, delay = 0.01, duplicate = 1 }
+    burst(a, 5)
+    net:run()
+    assert.equal(10, b:pending())
+    local dups = 0
+    for i = 1, #trace do if trace[i].duplicate then dups = dups + 1 end end
+    assert.equal(5, dups)
+  end)
+
+  it("reorder: some packets are overtaken by later ones", function()
+    local net, a, b = pair_of_peers{ seed = 3, delay = 0.01, reorder = 0.3 }
+    burst(a, 50)
+    net:run()
+    local got, inversions = arrivals(b), 0
+    assert.equal(50, #got)
+    for i = 2, #got do if got[i].seq < got[i - 1].seq then inversions = inversions + 1 end end
+    assert.is_true(inversions > 3, inversions)
+  end)
+
+  it("corrupt: one bit flipped, which the checksums catch", function()
+    local net = synack.sim{ seed = 5, delay = 0.01, corrupt = 1 }
+    local stack = net:host(H.SERVER)
+    local peer = net:peer(H.PEER)
+    for i = 1, 20 do
+      peer:send{ to = H.SERVER, sport = i, dport = 80, flags = "S", seq = 1 }
+    end
+    net:run(1)
+    local st = stack:stats()
+    assert.equal(20, st.bad_checksum + st.malformed + st.not_tcp + st.not_for_us)
+    assert.equal(0, stack:stats().segments_out) -- nothing answered
+  end)
+
+  it("jitter: each packet's delay is spread over [delay, delay + jitter]", function()
+    local net, a, b = pair_of_peers{ seed = 9, delay = 0.01, jitter = 0.02 }
+    burst(a, 100)
+    net:run()
+    local lo, hi = math.huge, 0
+    for _, s in ipairs(arrivals(b)) do lo, hi = math.min(lo, s.t), math.max(hi, s.t) end
+    assert.is_true(lo >= 0.01 and hi <= 0.03)
+    assert.is_true(hi - lo > 0.015)
+  end)
+
+  it("rate: packets are serialized at the link's rate, and a full queue drops", function()
+    -- 1 Mbit/s: a 1000-byte packet takes 8 ms on the wire
+    local net, a, b, trace = pair_of_peers{ seed = 1, delay = 0.001, rate = 1000000, queue = 5000 }
+    burst(a, 10, 1000 - 40)
+    net:run()
+    local got = arrivals(b)
+    assert.equal(5, #got) -- what fits in 5000 bytes of queue
+    for i = 2, #got do assert.near(0.008, got[i].t - got[i - 1].t, 1e-6) end
+    local dropped = 0
+    for i = 1, #trace do if trace[i].dropped then dropped = dropped + 1 end end
+    assert.equal(5, dropped)
+  end)
+
+  it("refuses unknown impairments by name", function()
     assert.has_error(function() synack.sim{ lossy = 0.1 } end, "unknown option 'lossy'")
+    assert.has_error(function() synack.sim{ reorder = 2 } end)
   end)
 end)
 

@@ -35,6 +35,12 @@ typedef struct rule {
   sk_link link;
 } rule;
 
+/* A direction's rate limiter: when its wire is free again. */
+typedef struct wire {
+  uint32_t from, to;
+  uint64_t busy_until;
+} wire;
+
 struct sk_sim {
   uint64_t now, seq, seed;
   uint64_t rng[4];
@@ -43,6 +49,9 @@ struct sk_sim {
   size_t nhosts, hosts_size;
   rule *rules;
   size_t nrules;
+  wire *wires;
+  size_t nwires;
+  uint8_t scratch[65536]; /* a corrupted copy */
   pkt **heap;
   size_t hlen, hsize;
   sk_sim_tap_fn tap;
@@ -198,26 +207,95 @@ static uint32_t ip_dst(const uint8_t *p, size_t len) {
          p[19];
 }
 
-/* Every packet enters the switch here, at the current time. */
-static void transmit(sk_sim *sim, uint32_t from, const uint8_t *data,
-                     size_t len) {
-  uint32_t to = ip_dst(data, len);
-  const sk_link *l = link_for(sim, from, to);
-  int dropped = !find_host(sim, to) || len > 65535 || (l->mtu && len > l->mtu);
-  pkt *p;
-  if (!dropped && l->loss > 0 && rng_unit(sim) < l->loss)
-    dropped = 1;
-  if (sim->tap)
-    sim->tap(sim->tap_ctx, sim->now, data, len, dropped);
-  if (dropped || !(p = malloc(sizeof *p + len)))
+/* The time a packet leaves a rate-limited wire (serialized after what is
+ * queued before it), or SK_NEVER when the queue is over its cap. */
+static uint64_t departure(sk_sim *sim, const sk_link *l, uint32_t from,
+                          uint32_t to, size_t len) {
+  wire *w = NULL;
+  uint64_t start, queued_bytes;
+  size_t i;
+  if (!l->rate)
+    return sim->now;
+  for (i = 0; i < sim->nwires && !w; i++)
+    if (sim->wires[i].from == from && sim->wires[i].to == to)
+      w = &sim->wires[i];
+  if (!w) {
+    wire *ws = realloc(sim->wires, (sim->nwires + 1) * sizeof *ws);
+    if (!ws)
+      return SK_NEVER;
+    sim->wires = ws;
+    w = &ws[sim->nwires++];
+    w->from = from;
+    w->to = to;
+    w->busy_until = 0;
+  }
+  start = w->busy_until > sim->now ? w->busy_until : sim->now;
+  queued_bytes = (start - sim->now) * l->rate / 8000000;
+  if (queued_bytes + len > (l->queue ? l->queue : 131072))
+    return SK_NEVER; /* tail drop */
+  w->busy_until = start + (uint64_t)len * 8000000 / l->rate;
+  return w->busy_until;
+}
+
+static int chance(sk_sim *sim, double p) { return p > 0 && rng_unit(sim) < p; }
+
+static uint64_t uniform(sk_sim *sim, uint64_t max) {
+  return max ? rng_next(sim) % (max + 1) : 0;
+}
+
+static void schedule(sk_sim *sim, const uint8_t *data, size_t len, uint32_t to,
+                     uint64_t t) {
+  pkt *p = malloc(sizeof *p + len);
+  if (!p)
     return;
-  p->t = sim->now + l->delay;
+  p->t = t;
   p->seq = sim->seq++;
   p->to = to;
   p->len = (uint32_t)len;
   memcpy(p->data, data, len);
   if (!heap_push(sim, p))
     free(p);
+}
+
+/* One copy on its way: delay, jitter and reordering decide when it
+ * arrives. */
+static uint64_t arrival(sk_sim *sim, const sk_link *l, uint64_t leaves) {
+  uint64_t t = leaves + l->delay + uniform(sim, l->jitter);
+  if (chance(sim, l->reorder))
+    t += 1000 + uniform(sim, 2 * l->delay);
+  return t;
+}
+
+/* Every packet enters the switch here, at the current time. */
+static void transmit(sk_sim *sim, uint32_t from, const uint8_t *data,
+                     size_t len) {
+  uint32_t to = ip_dst(data, len);
+  const sk_link *l = link_for(sim, from, to);
+  uint8_t *copy = sim->scratch;
+  uint64_t leaves;
+  int flags = 0;
+  if (!find_host(sim, to) || len > 65535 || (l->mtu && len > l->mtu) ||
+      chance(sim, l->loss) ||
+      (leaves = departure(sim, l, from, to, len)) == SK_NEVER) {
+    if (sim->tap)
+      sim->tap(sim->tap_ctx, sim->now, data, len, SK_SIM_DROPPED);
+    return;
+  }
+  if (chance(sim, l->corrupt) && len > 0) {
+    size_t at = (size_t)uniform(sim, len - 1);
+    memcpy(copy, data, len);
+    copy[at] ^= (uint8_t)(1u << uniform(sim, 7));
+    data = copy;
+    flags |= SK_SIM_CORRUPTED;
+  }
+  if (sim->tap)
+    sim->tap(sim->tap_ctx, sim->now, data, len, flags);
+  schedule(sim, data, len, to, arrival(sim, l, leaves));
+  if (chance(sim, l->duplicate)) {
+    if (sim->tap)
+      sim->tap(sim->tap_ctx, sim->now, data, len, flags | SK_SIM_DUPLICATE);
+    schedule(sim, data, len, to, arrival(sim, l, leaves));
+  }
 }
 
 static void stack_output(void *ctx, const uint8_t *data, size_t len) {
@@ -381,6 +459,7 @@ void sk_sim_free(sk_sim *sim) {
   free(sim->hosts);
   free(sim->heap);
   free(sim->rules);
+  free(sim->wires);
   free(sim);
 }
 

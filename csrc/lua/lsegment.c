@@ -114,7 +114,7 @@ static const char *const seg_keys[] = {
     "from", "to", "sport", "dport", "flags", "seq", "ack", "win", "urg", "len",
     "data", "options", "raw_options", "ttl", "id", "bad_checksum",
     /* what parse and traces add; ignored when building */
-    "t", "dir", "dropped", NULL};
+    "t", "dir", "dropped", "duplicate", "corrupted", NULL};
 
 static const char *const opt_keys[] = {"mss",  "wscale",    "sackok", "ts",
                                        "sack", "malformed", NULL};

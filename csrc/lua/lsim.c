@@ -19,42 +19,55 @@ static lsim *checksim(lua_State *L, int idx) {
 static uint64_t sim_now(ldriver *d) { return sk_sim_now(((lsim *)d)->sim); }
 
 static void sim_tap(void *ctx, uint64_t now, const uint8_t *pkt, size_t len,
-                    int dropped) {
+                    int flags) {
   ltrace *tr;
   for (tr = ((lsim *)ctx)->traces; tr; tr = tr->next)
-    sk_lua_trace_add(tr, now, 0, dropped, pkt, len);
+    sk_lua_trace_add(tr, now, 0, flags, pkt, len);
 }
 
-/* Impairment options: those implemented, and those API.md names that are
- * still to come, refused by name rather than ignored. */
-static const char *const later_impairments[] = {
-    "jitter", "duplicate", "reorder", "corrupt", "rate", NULL};
+/* Impairment options: probabilities, durations and sizes, one table. */
+static double probability(lua_State *L, const char *k) {
+  double v = luaL_checknumber(L, -1);
+  if (!(v >= 0 && v <= 1))
+    luaL_error(L, "bad option '%s' (a probability between 0 and 1)", k);
+  return v;
+}
+
+static lua_Integer whole(lua_State *L, const char *k, lua_Integer lo,
+                         lua_Integer hi) {
+  int isint;
+  lua_Integer v = lua_tointegerx(L, -1, &isint);
+  if (!isint || (v != 0 && (v < lo || v > hi)))
+    luaL_error(L, "bad option '%s' (%d..%d, or 0 for none)", k, (int)lo,
+               (int)hi);
+  return v;
+}
 
 static void read_link(lua_State *L, int idx, sk_link *l, int with_seed) {
   idx = lua_absindex(L, idx);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    const char *const *p;
     if (strcmp(k, "delay") == 0)
       l->delay = sk_lua_usec(sk_lua_checkseconds(L, -1, "delay"));
-    else if (strcmp(k, "loss") == 0) {
-      double v = luaL_checknumber(L, -1);
-      if (!(v >= 0 && v <= 1))
-        luaL_error(L, "bad option 'loss' (a probability between 0 and 1)");
-      l->loss = v;
-    } else if (strcmp(k, "mtu") == 0) {
-      lua_Integer v = luaL_checkinteger(L, -1);
-      if (v != 0 && (v < 68 || v > 65535))
-        luaL_error(L, "bad option 'mtu' (68..65535 bytes, or 0 for none)");
-      l->mtu = (uint32_t)v;
-    } else if (!(with_seed && strcmp(k, "seed") == 0)) {
-      for (p = later_impairments; *p && strcmp(*p, k) != 0; p++)
-        ;
-      if (*p)
-        luaL_error(L, "bad option '%s' (not implemented yet)", k);
+    else if (strcmp(k, "jitter") == 0)
+      l->jitter = sk_lua_usec(sk_lua_checkseconds(L, -1, "jitter"));
+    else if (strcmp(k, "loss") == 0)
+      l->loss = probability(L, k);
+    else if (strcmp(k, "duplicate") == 0)
+      l->duplicate = probability(L, k);
+    else if (strcmp(k, "reorder") == 0)
+      l->reorder = probability(L, k);
+    else if (strcmp(k, "corrupt") == 0)
+      l->corrupt = probability(L, k);
+    else if (strcmp(k, "rate") == 0) /* bits per second */
+      l->rate = (uint64_t)whole(L, k, 1000, (lua_Integer)1 << 50);
+    else if (strcmp(k, "queue") == 0) /* bytes */
+      l->queue = (uint32_t)whole(L, k, 1500, 1 << 30);
+    else if (strcmp(k, "mtu") == 0)
+      l->mtu = (uint32_t)whole(L, k, 68, 65535);
+    else if (!(with_seed && strcmp(k, "seed") == 0))
       luaL_error(L, "unknown option '%s'", k);
-    }
     lua_pop(L, 1);
   }
 }

@@ -23,7 +23,7 @@ ltrace *sk_lua_newtrace(lua_State *L) {
   return tr;
 }
 
-void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int dropped,
+void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
                       const uint8_t *pkt, size_t len) {
   trec *r;
   if (tr->n == tr->max) {
@@ -49,7 +49,7 @@ void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int dropped,
   r->t = t;
   r->len = (uint32_t)len;
   r->dir = (uint8_t)dir;
-  r->dropped = (uint8_t)dropped;
+  r->flags = (uint8_t)flags;
   tr->n++;
 }
 
@@ -92,9 +92,17 @@ static int t_index(lua_State *L) {
       lua_pushstring(L, r->dir == 1 ? "in" : "out");
       lua_setfield(L, -2, "dir");
     }
-    if (r->dropped) {
+    if (r->flags & SK_SIM_DROPPED) {
       lua_pushboolean(L, 1);
       lua_setfield(L, -2, "dropped");
+    }
+    if (r->flags & SK_SIM_DUPLICATE) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "duplicate");
+    }
+    if (r->flags & SK_SIM_CORRUPTED) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "corrupted");
     }
     return 1;
   }

@@ -73,7 +73,7 @@ static void tap(void *ctx, uint64_t now, const uint8_t *p, size_t len,
 
 /* One transfer of `total` bytes from A to B; returns the tap's hash. */
 static uint32_t transfer(uint64_t seed, double loss, size_t total) {
-  sk_link link = {5000, loss, 0};
+  sk_link link = {.delay = 5000, .loss = loss};
   sk_sim *sim = sk_sim_new(seed, &link);
   sk_config ca, cb;
   sk_stack *sa, *sb;
@@ -184,7 +184,7 @@ static void many_round(sk_sim *sim, sk_stack *sa, sk_listener *l, int n) {
  * left it, so nothing leaks per connection. */
 static void test_many(void) {
   enum { N = 3000 };
-  sk_link link = {1000, 0, 0};
+  sk_link link = {.delay = 1000};
   sk_sim *sim = sk_sim_new(3, &link);
   sk_config ca, cb;
   sk_stack *sa, *sb;
