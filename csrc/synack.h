@@ -112,6 +112,7 @@ const char *sk_state_name(int state);
   X(listen_overflows, "SYNs dropped because a listener's queue was full")      \
   X(ooo_segments, "segments that arrived ahead of RCV.NXT")                    \
   X(ooo_dropped, "out-of-order segments dropped")                              \
+  X(sack_blocks_ignored, "SACK blocks outside the window or past the cap")     \
   X(conns_opened, "connections that reached ESTABLISHED")                      \
   X(conns_refused, "active opens answered by a RST (ECONNREFUSED)")            \
   X(conns_reset, "connections ended by a RST from the peer (ECONNRESET)")      \
@@ -171,6 +172,7 @@ typedef struct sk_params {
   uint8_t max_ooo_holes;   /* out-of-order ranges held at most */
   int8_t wscale;           /* RFC 7323 shift offered, or SK_WSCALE_* */
   uint8_t timestamps;      /* RFC 7323 timestamps offered */
+  uint8_t sack;            /* RFC 2018 SACK offered */
   uint8_t nodelay;         /* 1: no Nagle (RFC 896) */
 } sk_params;
 

@@ -61,8 +61,10 @@ function H.peer_connect(net, peer, stack_addr, port, opts)
   peer:send{ to = stack_addr, sport = sport, dport = port, flags = "S", seq = isn,
              win = opts.win or 65535, options = opts.options or { mss = 1460 } }
   local synack_seg = peer:expect("S.", { ack = isn + 1 })
+  local ts = opts.options and opts.options.ts -- keep timestamps going
   peer:send{ to = stack_addr, sport = sport, dport = port, flags = ".", seq = isn + 1,
-             ack = synack_seg.seq + 1, win = opts.win or 65535 }
+             ack = synack_seg.seq + 1, win = opts.win or 65535,
+             options = ts and synack_seg.options.ts and { ts = { ts[1] + 1, synack_seg.options.ts[1] } } or nil }
   net:run(0.05) -- let the ACK arrive
   return isn, synack_seg.seq
 end

@@ -12,6 +12,17 @@ local function ack(peer, isn, upto)
   send(peer, { flags = ".", seq = isn + 1, ack = upto })
 end
 
+-- Three duplicate ACKs for the first segment of a flight of ten.  The
+-- first two each let one new segment out (Limited Transmit, RFC 3042), so
+-- twelve are in flight at the third.
+local function three_dupacks(peer, isn, iss)
+  for _ = 1, 2 do
+    ack(peer, isn, iss + 1)
+    peer:expect(".", { len = MSS }, 0.05)
+  end
+  ack(peer, isn, iss + 1)
+end
+
 describe("RFC 6928 initial window", function()
   it("sends 10 full segments before the first ACK", function()
     local net, stack, peer, conn, isn, iss = H.accepted({ rto_min = 5 })
@@ -62,21 +73,25 @@ describe("RFC 5681 §3.1 slow start and congestion avoidance", function()
     local net, stack, peer, conn, isn, iss = H.accepted({ rto_min = 5 })
     conn:write(string.rep("a", 1000000))
     local segs = flight(peer)
-    -- three duplicate ACKs: ssthresh = FlightSize / 2 = 5 segments
-    for _ = 1, 3 do ack(peer, isn, iss + 1) end
+    three_dupacks(peer, isn, iss) -- ssthresh = FlightSize / 2 = 6 segments
     flight(peer)
-    ack(peer, isn, segs[#segs].seq + MSS) -- a full ACK ends recovery
+    ack(peer, isn, segs[#segs].seq + 3 * MSS) -- a full ACK (12 sent) ends recovery
     net:run(0.01)
-    assert.equal(5 * MSS, conn:info().ssthresh)
-    assert.equal(2 * MSS, conn:info().cwnd) -- min(ssthresh, FlightSize + SMSS)
-    local per_round = {}
-    for round = 1, 6 do -- every segment ACKed on its own
+    assert.equal(6 * MSS, conn:info().ssthresh)
+    local cwnd = { conn:info().cwnd // MSS }
+    for round = 1, 8 do -- every segment ACKed on its own
       for _, s in ipairs(flight(peer)) do ack(peer, isn, s.seq + s.len) end
       net:run(0.02)
-      per_round[round] = conn:info().cwnd // MSS
+      cwnd[round + 1] = conn:info().cwnd // MSS
     end
-    -- slow start doubles up to ssthresh, then one SMSS per round
-    assert.same({ 4, 5, 6, 7, 8, 9 }, per_round)
+    -- slow start up to ssthresh, then exactly one SMSS per round
+    local ca = 1
+    while cwnd[ca] < 6 do
+      assert.is_true(cwnd[ca + 1] > cwnd[ca] + 1 or cwnd[ca + 1] >= 6)
+      ca = ca + 1
+    end
+    assert.is_true(#cwnd - ca >= 4)
+    for r = ca + 1, #cwnd do assert.equal(cwnd[r - 1] + 1, cwnd[r]) end
   end)
 end)
 
@@ -86,46 +101,58 @@ describe("RFC 5681 §3.2 fast retransmit and RFC 6582 NewReno", function()
     conn:write(string.rep("a", 100000))
     local segs = flight(peer)
     local t0 = net:now()
-    ack(peer, isn, iss + 1)
-    ack(peer, isn, iss + 1)
-    assert.is_nil(peer:receive(0.05)) -- two are not enough
-    ack(peer, isn, iss + 1)
+    three_dupacks(peer, isn, iss)
     local again = peer:expect(".", { seq = iss + 1, len = MSS }, 0.05)
     assert.is_true(again.t - t0 < 0.1)
     local i = conn:info()
-    assert.equal(5 * MSS, i.ssthresh)     -- max(FlightSize / 2, 2 SMSS)
-    assert.equal(8 * MSS, i.cwnd)         -- ssthresh + 3 SMSS
+    assert.equal(6 * MSS, i.ssthresh)     -- max(FlightSize / 2, 2 SMSS)
+    assert.equal(9 * MSS, i.cwnd)         -- ssthresh + 3 SMSS
     assert.equal(1, stack:stats().fast_retransmits)
     assert.equal(0, stack:stats().timeouts)
     assert.truthy(segs)
+  end)
+
+  it("lets one new segment out on each of the first two duplicates (Limited Transmit, RFC 3042)", function()
+    local net, stack, peer, conn, isn, iss = H.accepted({ rto_min = 5 })
+    conn:write(string.rep("a", 100000))
+    local segs = flight(peer)
+    local top = segs[#segs].seq + MSS
+    ack(peer, isn, iss + 1)
+    peer:expect(".", { seq = top, len = MSS })
+    assert.is_nil(peer:receive(0.05))
+    ack(peer, isn, iss + 1)
+    peer:expect(".", { seq = top + MSS, len = MSS })
+    assert.is_nil(peer:receive(0.05))
+    assert.equal(0, stack:stats().retransmits)
+    assert.equal(10 * MSS, conn:info().cwnd) -- cwnd itself has not changed
   end)
 
   it("inflates cwnd by one SMSS per further duplicate ACK, sending new data", function()
     local net, stack, peer, conn, isn, iss = H.accepted({ rto_min = 5 })
     conn:write(string.rep("a", 100000))
     flight(peer)
-    for _ = 1, 3 do ack(peer, isn, iss + 1) end
+    three_dupacks(peer, isn, iss)
     peer:expect(".", { seq = iss + 1 })
-    for _ = 1, 4 do ack(peer, isn, iss + 1) end -- cwnd 8 -> 12 segments
+    for _ = 1, 5 do ack(peer, isn, iss + 1) end -- cwnd 9 -> 14 segments
     local new = flight(peer)
-    assert.equal(12 * MSS, conn:info().cwnd)
-    assert.equal(2, #new) -- 12 allowed, 10 outstanding
-    assert.equal(iss + 1 + 10 * MSS, new[1].seq)
+    assert.equal(14 * MSS, conn:info().cwnd)
+    assert.equal(2, #new) -- 14 allowed, 12 outstanding
+    assert.equal(iss + 1 + 12 * MSS, new[1].seq)
   end)
 
   it("resends the next hole at once on a partial ACK, and leaves recovery on a full one", function()
     local net, stack, peer, conn, isn, iss = H.accepted({ rto_min = 5 })
     conn:write(string.rep("a", 100000))
     local segs = flight(peer) -- say segments 1 and 4 were lost
-    for _ = 1, 3 do ack(peer, isn, iss + 1) end
+    three_dupacks(peer, isn, iss)
     peer:expect(".", { seq = iss + 1 })
     ack(peer, isn, segs[4].seq) -- partial: covers 1-3, not 4
     peer:expect(".", { seq = segs[4].seq, len = MSS }, 0.05)
     assert.equal(2, stack:stats().retransmits)
-    ack(peer, isn, segs[10].seq + MSS) -- full: everything up to `recover`
+    ack(peer, isn, segs[10].seq + 3 * MSS) -- full: all 12 sent, up to `recover`
     net:run(0.01)
     local i = conn:info()
-    assert.equal(5 * MSS, i.ssthresh)
+    assert.equal(6 * MSS, i.ssthresh)
     assert.is_true(i.cwnd <= i.ssthresh) -- deflated (RFC 6582 §3.2 (3))
     assert.equal(0, stack:stats().timeouts)
   end)

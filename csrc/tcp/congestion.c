@@ -74,12 +74,14 @@ void cc_on_ack(sk_conn *c, uint32_t ack, uint32_t acked, uint64_t now) {
   }
   if (seq_geq(ack, c->recover)) {
     /* RFC 6582 §3.2 (3), full ACK: deflate the window and leave recovery
-     * (option 1 of the step, which avoids a burst). */
+     * (option 1 of the step, which avoids a burst); the same for SACK. */
     c->cwnd =
         min32(c->ssthresh, max32(flight_size(c), c->snd_mss) + c->snd_mss);
     c->flags &= ~(uint32_t)CF_RECOVERY;
     return;
   }
+  if (c->flags & CF_SACK) /* RFC 6675: the pipe decides what goes next */
+    return;
   /* (4), partial ACK: the next hole was lost too; resend it at once, and
    * deflate by what was acknowledged, adding back one SMSS if that was at
    * least one SMSS.  The RTO restarts on every partial ACK (ack processing
@@ -92,8 +94,28 @@ void cc_on_ack(sk_conn *c, uint32_t ack, uint32_t acked, uint64_t now) {
     c->cwnd = c->snd_mss;
 }
 
+/* RFC 6675 §5: loss recovery with the scoreboard.  cwnd and ssthresh are
+ * set as for fast retransmit, the first unacknowledged segment goes at
+ * once, and the pipe decides the rest (output.c). */
+void cc_sack_recovery(sk_conn *c, uint64_t now) {
+  if (seq_lt(c->snd_una, c->recover)) /* (4.1): a window already recovered */
+    return;
+  c->ssthresh = algo(c)->ssthresh(c);
+  c->cwnd = c->ssthresh;
+  c->recover = c->snd_max;
+  c->flags |= CF_RECOVERY;
+  c->stack->stats.fast_retransmits++;
+  tcp_retransmit_head(c, now);
+  c->high_rxt = c->snd_una + min32(flight_size(c), c->snd_mss);
+}
+
 /* A duplicate ACK (RFC 5681 §2 defines one; input.c checks it). */
 void cc_on_dupack(sk_conn *c, uint64_t now) {
+  if (c->flags & CF_SACK) { /* RFC 6675: DupThresh duplicates start it */
+    if (!(c->flags & CF_RECOVERY) && ++c->dupacks >= 3)
+      cc_sack_recovery(c, now);
+    return;
+  }
   if (c->flags & CF_RECOVERY) { /* RFC 5681 §3.2 (4): inflate */
     c->cwnd = min32(c->cwnd + c->snd_mss, CWND_MAX);
     return;
@@ -123,6 +145,15 @@ void cc_on_timeout(sk_conn *c) {
   c->dupacks = 0;
   c->flags &= ~(uint32_t)CF_RECOVERY;
   c->recover = c->snd_max; /* RFC 6582 §3.2 (1) after a timeout */
+}
+
+/* How much may be outstanding: cwnd, plus one SMSS for each of the first
+ * two duplicate ACKs (Limited Transmit, RFC 3042 §2: new data then makes
+ * the duplicates a small window would not produce). */
+uint32_t cc_send_window(const sk_conn *c) {
+  if (!(c->flags & CF_RECOVERY) && c->dupacks && c->dupacks < 3)
+    return c->cwnd + c->dupacks * c->snd_mss;
+  return c->cwnd;
 }
 
 /* RFC 5681 §4.1: after an idle period longer than the RTO, restart from

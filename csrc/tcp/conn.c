@@ -102,15 +102,21 @@ ptrdiff_t sk_conn_write(sk_conn *c, uint64_t now, const void *p, size_t n) {
   return took;
 }
 
-/* RFC 1122 §4.2.3.3: tell the peer about a bigger window only once it has
- * grown by a real amount (tcb_rcv_window decides).  The update waits for
- * the owner's callback to end, on the delayed-ACK timer set to now, so
- * that a reply written there carries it instead of a lone ACK. */
+/* A read made room: tell the peer only when it matters, that is when the
+ * window offered was at most half the buffer and can now at least double
+ * (Linux's rule in tcp_cleanup_rbuf; RFC 1122 §4.2.3.3 asks for no more
+ * than that).  The update waits for the owner's callback to end, on the
+ * delayed-ACK timer set to now, so that a reply written there carries it
+ * instead of a lone ACK. */
 static void maybe_window_update(sk_conn *c, uint64_t now) {
+  uint32_t cur, avail;
   if (c->state != SK_ESTABLISHED && c->state != SK_FIN_WAIT_1 &&
       c->state != SK_FIN_WAIT_2)
     return;
-  if (seq_gt(c->rcv_nxt + tcb_rcv_window(c), c->rcv_adv))
+  cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+  avail = tcb_rcv_window(c);
+  if (2 * (uint64_t)cur <= c->prm.rcvbuf && avail > cur &&
+      avail >= 2 * (uint64_t)cur)
     timer_set(c, T_DELACK, now);
 }
 
@@ -224,6 +230,7 @@ void sk_conn_info(const sk_conn *c, uint64_t now, sk_info *info) {
   info->snd_wscale = (c->flags & CF_WSCALE) ? c->snd_wscale : -1;
   info->rcv_wscale = (c->flags & CF_WSCALE) ? c->rcv_wscale : -1;
   info->timestamps = (c->flags & CF_TS) != 0;
+  info->sack = (c->flags & CF_SACK) != 0;
   info->cwnd = c->cwnd;
   info->ssthresh = c->ssthresh;
   info->ooo_bytes = asm_bytes(&c->ooo);

@@ -126,10 +126,12 @@ static void persist_on_ack(sk_conn *c) {
 
 /* RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data,
  * SYN or FIN, leaves the window as it was, and arrives while data is
- * outstanding. */
-static int is_dupack(const sk_conn *c, const rx *r, uint32_t old_wnd) {
+ * outstanding.  Judged against SND.UNA and SND.WND as they were before
+ * the segment was processed. */
+static int is_dupack(const sk_conn *c, const rx *r, uint32_t old_una,
+                     uint32_t old_wnd) {
   const tcp_seg *seg = r->seg;
-  return seg->ack == c->snd_una && seg->len == 0 &&
+  return seg->ack == old_una && c->snd_una == old_una && seg->len == 0 &&
          !(seg->flags & (TCP_SYN | TCP_FIN)) && c->snd_wnd == old_wnd &&
          c->snd_una != c->snd_max && !(c->flags & CF_PROBING);
 }
@@ -180,6 +182,7 @@ static void trim_to_window(sk_conn *c, rx *r, uint32_t wnd) {
     }
     if (d > r->len)
       d = r->len;
+    sack_note_duplicate(c, r->seq, r->seq + d); /* RFC 2883 */
     r->data += d;
     r->len -= d;
     r->seq += d;
@@ -215,6 +218,8 @@ static int step_sequence(sk_conn *c, rx *r, uint64_t now) {
   c->stack->stats.out_of_window++;
   if (r->flags & TCP_RST)
     return STOP;
+  if (r->len && seq_leq(r->seq + r->len, c->rcv_nxt))
+    sack_note_duplicate(c, r->seq, r->seq + r->len); /* RFC 2883 §4 */
   /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; but for a bare ACK at most one
    * per challenge_ack_interval, so that two confused ends cannot answer
    * each other's ACKs for ever (Linux's tcp_invalid_ratelimit). */
@@ -307,7 +312,7 @@ static int ack_in_syn_received(sk_conn *c, const tcp_seg *seg, uint64_t now) {
 /* Fifth: the ACK field. */
 static int step_ack(sk_conn *c, rx *r, uint64_t now) {
   const tcp_seg *seg = r->seg;
-  uint32_t old_wnd = c->snd_wnd;
+  uint32_t old_wnd = c->snd_wnd, old_una = c->snd_una;
   if (!(r->flags & TCP_ACK))
     return STOP; /* "if the ACK bit is off, drop the segment" */
   if (c->state == SK_SYN_RECEIVED && ack_in_syn_received(c, seg, now) == STOP)
@@ -329,8 +334,13 @@ static int step_ack(sk_conn *c, rx *r, uint64_t now) {
   if (seq_leq(c->snd_una, seg->ack))
     window_update(c, seg);
   persist_on_ack(c);
-  if (is_dupack(c, r, old_wnd))
+  sack_advance(c);
+  sack_update(c, &seg->opts);
+  if (is_dupack(c, r, old_una, old_wnd))
     cc_on_dupack(c, now);
+  if ((c->flags & (CF_SACK | CF_RECOVERY)) == CF_SACK &&
+      c->snd_una != c->snd_max && sack_loss_detected(c))
+    cc_sack_recovery(c, now); /* RFC 6675 §5: IsLost(HighACK + 1) */
   switch (c->state) {
   case SK_FIN_WAIT_1:
     if (fin_acked(c))
@@ -399,6 +409,7 @@ static void receive_ahead(sk_conn *c, rx *r) {
   st->ooo_segments++;
   c->flags |= CF_ACK_NOW;
   if (r->len) {
+    sack_note_arrival(c, r->seq);
     if (!asm_fits(&c->ooo, r->seq, hi, c->prm.max_ooo_holes)) {
       st->ooo_dropped++;
       return;

@@ -26,25 +26,26 @@ static uint16_t advertise(sk_conn *c, int syn) {
   return (uint16_t)field;
 }
 
-/* Options: MSS, window scale and timestamps on a SYN as offered or agreed
- * (RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2); timestamps on every other
- * segment once both SYNs carried them, RSTs excepted. */
+/* Options: MSS, window scale, SACK-permitted and timestamps on a SYN as
+ * offered or agreed (RFC 9293 §3.7.1, RFC 7323 §2.2 and §3.2, RFC 2018
+ * §2); timestamps on every other segment once both SYNs carried them, RSTs
+ * excepted; SACK blocks on ACKs while data is held out of order. */
 static uint8_t build_options(sk_conn *c, uint8_t flags, uint64_t now,
                              uint8_t *out) {
   tcp_opts o;
-  int offer_ws, offer_ts;
+  int offer_ts;
   memset(&o, 0, sizeof o);
   if (flags & TCP_SYN) {
     int first = c->state == SK_SYN_SENT; /* ours, before the peer's */
-    offer_ws =
-        first ? c->prm.wscale != SK_WSCALE_OFF : !!(c->flags & CF_WSCALE);
     offer_ts = first ? c->prm.timestamps : !!(c->flags & CF_TS);
     o.has = HAS_MSS;
     o.mss = c->prm.mss;
-    if (offer_ws) {
+    if (first ? c->prm.wscale != SK_WSCALE_OFF : !!(c->flags & CF_WSCALE)) {
       o.has |= HAS_WSCALE;
       o.wscale = c->rcv_wscale;
     }
+    if (first ? c->prm.sack : !!(c->flags & CF_SACK))
+      o.has |= HAS_SACK_PERM;
   } else
     offer_ts = (c->flags & CF_TS) && !(flags & TCP_RST);
   if (offer_ts) {
@@ -52,6 +53,9 @@ static uint8_t build_options(sk_conn *c, uint8_t flags, uint64_t now,
     o.ts_val = tcb_ts_now(c, now);
     o.ts_ecr = (flags & TCP_ACK) ? c->ts_recent : 0;
   }
+  if ((c->flags & CF_SACK) && (flags & TCP_ACK) && !(flags & TCP_SYN) &&
+      (c->ooo.n || (c->flags & CF_DSACK)))
+    sack_fill(c, &o, offer_ts ? 3 : 4); /* within 40 octets of options */
   return (uint8_t)wire_build_options(&o, out, TCP_OPT_MAX);
 }
 
@@ -135,16 +139,17 @@ static int worth_sending(const sk_conn *c, uint32_t len, uint32_t avail) {
          (c->flags & CF_FIN_QUEUED);
 }
 
-/* One data segment from SND.NXT within min(SND.WND, cwnd); the FIN rides
+/* One data segment from SND.NXT within min(SND.WND, cwnd) (in SACK
+ * recovery `cwnd` is no limit: the pipe is, RFC 6675 §5); the FIN rides
  * along on the last one. */
-static int send_data(sk_conn *c, uint64_t now) {
+static int send_data(sk_conn *c, uint64_t now, uint32_t cwnd) {
   uint32_t head = snd_head_seq(c), end = head + c->sndq.len;
   uint32_t seq = c->snd_nxt, avail, right, usable, len;
   uint8_t flags = TCP_ACK;
   if (!seq_lt(seq, end))
     return 0;
   avail = end - seq;
-  right = c->snd_una + min32(c->snd_wnd, c->cwnd);
+  right = c->snd_una + min32(c->snd_wnd, cwnd);
   usable = seq_gt(right, seq) ? right - seq : 0;
   len = min32(min32(avail, usable), c->snd_mss);
   if (len == 0)
@@ -201,12 +206,28 @@ static void arm_persist(sk_conn *c, uint64_t now) {
     timer_set(c, T_PERSIST, now + rtt_backed_off(c));
 }
 
+/* RFC 6675 §5 (C): while cwnd - pipe is at least one SMSS, resend the
+ * next hole deemed lost, else send new data. */
+static void sack_recovery_output(sk_conn *c, uint64_t now) {
+  uint32_t seq, len;
+  while (c->cwnd >= sack_pipe(c) + c->snd_mss) {
+    if (sack_next_lost(c, &seq, &len)) {
+      tcp_retransmit(c, now, seq, len);
+      c->high_rxt = seq + len;
+    } else if (!send_data(c, now, UINT32_MAX))
+      break;
+  }
+}
+
 void tcp_output(sk_conn *c, uint64_t now) {
   if (c->state == SK_SYN_SENT || c->state == SK_SYN_RECEIVED)
     send_syn(c, now);
   else if (synchronized(c) && c->state != SK_TIME_WAIT) {
-    while (send_data(c, now))
-      ;
+    if ((c->flags & (CF_RECOVERY | CF_SACK)) == (CF_RECOVERY | CF_SACK))
+      sack_recovery_output(c, now);
+    else
+      while (send_data(c, now, cc_send_window(c)))
+        ;
     if (!data_waiting(c))
       send_fin(c, now);
     arm_persist(c, now);
@@ -218,24 +239,30 @@ void tcp_output(sk_conn *c, uint64_t now) {
     send_segment(c, now, c->snd_max, TCP_ACK, 0, 0);
 }
 
-/* RFC 5681 §3.2 and RFC 6582: resend the oldest unacknowledged segment
- * now, without moving SND.NXT. */
-void tcp_retransmit_head(sk_conn *c, uint64_t now) {
-  uint32_t head = snd_head_seq(c), len;
+/* Resends [seq, seq + len) of the send ring without moving SND.NXT (fast
+ * retransmit, NewReno partial ACKs, SACK holes); the FIN again with the
+ * last octet if it was sent. */
+void tcp_retransmit(sk_conn *c, uint64_t now, uint32_t seq, uint32_t len) {
+  uint32_t head = snd_head_seq(c), end = head + c->sndq.len;
   uint8_t flags = TCP_ACK;
-  if (!(c->flags & CF_SYN_ACKED) || c->snd_una == c->snd_max)
+  if (!(c->flags & CF_SYN_ACKED) || !seq_in(seq, c->snd_una, c->snd_max))
     return;
-  len = min32(min32(c->sndq.len, flight_size(c)), c->snd_mss);
-  if (len == c->sndq.len && (c->flags & CF_FIN_QUEUED) &&
-      seq_gt(c->snd_max, snd_fin_seq(c)))
+  if (seq_gt(seq + len, end))
+    len = seq_lt(seq, end) ? end - seq : 0;
+  if (seq + len == end && (c->flags & CF_FIN_QUEUED) && seq_gt(c->snd_max, end))
     flags |= TCP_FIN;
   if (len == 0 && !(flags & TCP_FIN))
     return;
-  if (len && len == c->sndq.len)
+  if (len && seq + len == end)
     flags |= TCP_PSH; /* as when it was first sent: the end of the data */
-  send_segment(c, now, c->snd_una, flags, c->snd_una - head, len);
-  if (seq_lt(c->snd_una, c->rtt_seq))
+  send_segment(c, now, seq, flags, seq - head, len);
+  if (seq_lt(seq, c->rtt_seq))
     c->flags &= ~(uint32_t)CF_TIMING; /* Karn */
+}
+
+/* RFC 5681 §3.2 and RFC 6582: resend the oldest unacknowledged segment. */
+void tcp_retransmit_head(sk_conn *c, uint64_t now) {
+  tcp_retransmit(c, now, c->snd_una, min32(flight_size(c), c->snd_mss));
 }
 
 /* The persist timer fired (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17).  A zero

@@ -37,6 +37,7 @@ void sk_config_init(sk_config *cfg) {
   p->max_ooo_holes = 32;
   p->wscale = SK_WSCALE_AUTO;
   p->timestamps = 1;
+  p->sack = 1;
   p->nodelay = 0;
 }
 

@@ -76,6 +76,10 @@ void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now) {
     c->flags &= ~(uint32_t)CF_WSCALE;
     c->snd_wscale = c->rcv_wscale = 0;
   }
+  if ((o->has & HAS_SACK_PERM) && c->prm.sack)
+    c->flags |= CF_SACK; /* RFC 2018 §2: both SYNs said SACK-permitted */
+  else
+    c->flags &= ~(uint32_t)CF_SACK;
   if ((o->has & HAS_TS) && c->prm.timestamps) {
     c->flags |= CF_TS;
     c->ts_recent = o->ts_val;
@@ -131,6 +135,7 @@ void tcb_closed(sk_conn *c, int err, uint64_t now) {
     listener_child_gone(c->listener, c);
   ring_free(&c->sndq, &s->mem);
   asm_free(&c->ooo, &s->mem);
+  asm_free(&c->sacked, &s->mem);
   /* After an orderly end the owner may still read what arrived. */
   if (err != SK_OK || !(c->flags & CF_USER) || (c->flags & CF_READ_CLOSED))
     ring_free(&c->rcvq, &s->mem);
@@ -173,6 +178,7 @@ void tcb_enter_time_wait(sk_conn *c, uint64_t now) {
   timer_clear_all(c);
   ring_free(&c->sndq, &c->stack->mem);
   asm_free(&c->ooo, &c->stack->mem);
+  asm_free(&c->sacked, &c->stack->mem);
   tcb_set_state(c, SK_TIME_WAIT, now);
   timer_set(c, T_WAIT, now + 2 * (uint64_t)c->prm.msl);
   post_close(c, SK_OK);
@@ -193,6 +199,7 @@ void tcb_maybe_free(sk_conn *c) {
   ring_free(&c->sndq, &s->mem);
   ring_free(&c->rcvq, &s->mem);
   asm_free(&c->ooo, &s->mem);
+  asm_free(&c->sacked, &s->mem);
   mem_free(&s->mem, c, sizeof *c);
 }
 

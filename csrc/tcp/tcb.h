@@ -31,7 +31,11 @@ enum {
   CF_PROBING = 1 << 16,     /* zero-window probing (persist timer) */
   CF_FIN_PENDING = 1 << 17, /* a FIN arrived ahead of RCV.NXT */
   CF_FORCE = 1 << 18,       /* send one segment ignoring Nagle and SWS */
+  CF_SACK = 1 << 19,        /* RFC 2018 SACK agreed in the SYNs */
+  CF_DSACK = 1 << 20,       /* a D-SACK block waits for the next ACK */
 };
+
+#define SACK_RECENT 4 /* out-of-order arrivals remembered for SACK order */
 
 /* The timers of a connection; the heap orders conns by the earliest.
  * T_WAIT ends a closing connection: 2 MSL in TIME-WAIT, fin_timeout in an
@@ -68,6 +72,11 @@ struct sk_conn {
   uint32_t last_ack_sent; /* RCV.NXT in our last ACK (RFC 7323 §4.3) */
   uint32_t rcv_fin_seq;   /* with CF_FIN_PENDING */
   assembler ooo;          /* received ranges ahead of RCV.NXT */
+  uint32_t sack_recent[SACK_RECENT]; /* latest out-of-order arrivals */
+  uint8_t sack_nrecent;
+  uint32_t dsack[2]; /* a duplicate to report (RFC 2883) */
+  assembler sacked;  /* the scoreboard: SACKed ranges above SND.UNA */
+  uint32_t high_rxt; /* RFC 6675 HighRxt */
 
   /* RFC 7323 timestamps */
   uint32_t ts_recent;     /* TS.Recent */
@@ -144,6 +153,7 @@ void tcp_output(sk_conn *c, uint64_t now);
 void tcp_send_ack(sk_conn *c, uint64_t now);
 void tcp_send_rst(sk_conn *c, uint64_t now);        /* <SEQ=SND.NXT><CTL=RST> */
 void tcp_retransmit_head(sk_conn *c, uint64_t now); /* the oldest segment */
+void tcp_retransmit(sk_conn *c, uint64_t now, uint32_t seq, uint32_t len);
 void tcp_persist_probe(sk_conn *c, uint64_t now);
 void tcp_keepalive_probe(sk_conn *c, uint64_t now);
 
@@ -161,11 +171,24 @@ void rtt_sample(sk_conn *c, uint32_t r);
 void rtt_backoff(sk_conn *c);
 uint32_t rtt_backed_off(const sk_conn *c); /* rto << backoff, capped */
 
+/* sack.c: RFC 2018, RFC 2883, RFC 6675 */
+void sack_note_arrival(sk_conn *c, uint32_t seq);
+void sack_note_duplicate(sk_conn *c, uint32_t lo, uint32_t hi);
+void sack_fill(sk_conn *c, tcp_opts *o, unsigned max);
+void sack_update(sk_conn *c, const tcp_opts *o);
+void sack_advance(sk_conn *c);
+void sack_forget(sk_conn *c);
+int sack_loss_detected(const sk_conn *c);
+uint32_t sack_pipe(const sk_conn *c);
+int sack_next_lost(const sk_conn *c, uint32_t *seq, uint32_t *len);
+
 /* congestion.c: RFC 5681 and RFC 6582 */
 void cc_init(sk_conn *c);
 void cc_on_ack(sk_conn *c, uint32_t ack, uint32_t acked, uint64_t now);
 void cc_on_dupack(sk_conn *c, uint64_t now);
+void cc_sack_recovery(sk_conn *c, uint64_t now);
 void cc_on_timeout(sk_conn *c);
 void cc_before_send(sk_conn *c, uint64_t now);
+uint32_t cc_send_window(const sk_conn *c);
 
 #endif

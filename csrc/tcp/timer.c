@@ -132,8 +132,10 @@ static void rtx_timeout(sk_conn *c, uint64_t now) {
     timed_out(c, now);
     return;
   }
-  if (c->flags & CF_SYN_ACKED)
+  if (c->flags & CF_SYN_ACKED) {
     cc_on_timeout(c);
+    sack_forget(c); /* RFC 2018 §8: the receiver may have reneged */
+  }
   c->backoff++;
   rtt_backoff(c);
   c->flags &= ~(uint32_t)CF_TIMING; /* Karn: no sample across it */
