@@ -185,6 +185,8 @@ typedef struct sk_config {
   uint16_t port_lo, port_hi; /* ephemeral port range, inclusive */
   uint32_t backlog;          /* default accept queue cap per listener */
   uint32_t max_syn_backlog;  /* half-open connections per listener */
+  uint32_t max_time_wait;    /* TIME-WAIT entries; past it, none */
+  uint8_t rfc1337;           /* RSTs do not end TIME-WAIT (RFC 1337) */
   uint8_t ttl;
   sk_params params;
   sk_alloc_fn alloc; /* NULL: malloc/realloc/free */

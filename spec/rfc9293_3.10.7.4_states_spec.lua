@@ -86,6 +86,7 @@ local SEGMENTS = {
   RST = function(c) return { flags = "R", seq = c.seq } end,
   ["RST,ACK"] = function(c) return { flags = "R.", seq = c.seq, ack = c.nxt } end,
   SYN = function(c) return { flags = "S", seq = c.seq + 100 } end,
+  ["old SYN"] = function(c) return { flags = "S", seq = c.seq - 50 } end,
   ACK = function(c) return { flags = ".", seq = c.seq, ack = c.nxt } end,
   data = function(c) return { flags = "P.", seq = c.seq, ack = c.ack, data = "hello" } end,
   FIN = function(c) return { flags = "F.", seq = c.seq, ack = c.ack } end,
@@ -171,8 +172,10 @@ local TABLE = {
   { "LAST-ACK", "data", nil, "LAST-ACK" },
   { "LAST-ACK", "FIN", ACK_SAME, "LAST-ACK" },
   { "LAST-ACK", "out-of-window", ACK_SAME, "LAST-ACK" },
-  { "TIME-WAIT", "RST", nil, "CLOSED" },  -- RFC 9293; RFC 1337 comes later
-  { "TIME-WAIT", "SYN", ACK_SAME, "TIME-WAIT" },
+  { "TIME-WAIT", "RST", nil, "TIME-WAIT" },  -- RFC 1337: no assassination
+  { "TIME-WAIT", "SYN", function(c) return { flags = "S.", ack = c.seq + 101 } end,
+    "SYN-RECEIVED" },                           -- RFC 6191: a new connection
+  { "TIME-WAIT", "old SYN", ACK_SAME, "TIME-WAIT" },
   { "TIME-WAIT", "ACK", nil, "TIME-WAIT" },
   { "TIME-WAIT", "data", nil, "TIME-WAIT" },
   { "TIME-WAIT", "FIN", ACK_SAME, "TIME-WAIT" },

@@ -91,14 +91,21 @@ describe("RFC 9293 §3.5 three-way handshake", function()
     end
   end)
 
-  it("picks ephemeral ports from 49152 up", function()
-    local net, client, server = H.pair()
-    local listener = server:listen(80) -- kept: a listener nobody holds is closed when collected
-    local a = client:connect(H.SERVER, 80):info()
-    local b = client:connect(H.SERVER, 80):info()
-    assert.equal(49152, a.local_port)
-    assert.equal(49153, b.local_port)
-    net:run(0.1)
+  it("picks ephemeral ports as RFC 6056 algorithm 3: in the range, spread, not reused at once", function()
+    local net = H.net()
+    local client = net:host(H.CLIENT, { port_range = { 40000, 40999 } })
+    local seen, to_80, to_81 = {}, {}, {}
+    for i = 1, 50 do
+      local a = client:connect(H.SERVER, 80):info().local_port
+      local b = client:connect(H.SERVER, 81):info().local_port
+      assert.is_true(a >= 40000 and a <= 40999 and b >= 40000 and b <= 40999)
+      assert.is_nil(seen[80 .. ":" .. a])
+      seen[80 .. ":" .. a] = true
+      to_80[i], to_81[i] = a, b
+    end
+    -- each destination walks its own sequence from a keyed starting point
+    assert.are_not.equal(to_80[1], to_81[1])
+    assert.equal(to_80[1] + 1, to_80[2])
   end)
 end)
 

@@ -62,8 +62,8 @@ static const keyspec keys[] = {
     /* Named by API.md, implemented by later work: the value that matches
      * what the stack does today is accepted, any other raises. */
     {"syncookies", STACKS | OPT_LISTEN, K_LATER, 0, 0, 0, 0, "never"},
-    {"rfc1337", STACKS, K_LATER, 0, 0, 0, 0, "false"},
-    {"max_time_wait", STACKS, K_LATER, 0, 0, 0, 0, NULL},
+    {"rfc1337", STACKS, K_BOOL, C(rfc1337), 0, 1, NULL},
+    {"max_time_wait", STACKS, K_COUNT, C(max_time_wait), 0, 1e8, NULL},
     {NULL, 0, 0, 0, 0, 0, 0, NULL}};
 
 static const keyspec *find_key(const char *name) {

@@ -45,11 +45,17 @@ static int has_handlers(lua_State *L, int ud) {
   return any;
 }
 
-/* A conn with handlers stays alive until it is CLOSED and its "close" has
- * been delivered; one without can be collected (and is then closed). */
+/* A conn with handlers stays alive until its "close" has been delivered,
+ * or with a "state" handler until it is CLOSED (TIME-WAIT ends in a state
+ * change); one without can be collected (and is then closed). */
 static void update_anchor(lua_State *L, int ud, lconn *lc) {
-  int open = lc->c && !(lc->closed_seen && sk_conn_state(lc->c) == SK_CLOSED);
-  sk_lua_anchor(L, ud, open && has_handlers(L, ud));
+  int state = lc->c ? sk_conn_state(lc->c) : SK_CLOSED, watched = 0;
+  if (state != SK_CLOSED && lc->closed_seen && get_handler(L, ud, "state")) {
+    lua_pop(L, 1);
+    watched = 1;
+  }
+  sk_lua_anchor(L, ud,
+                (lc->c && !lc->closed_seen && has_handlers(L, ud)) || watched);
 }
 
 /* ---- event delivery ------------------------------------------------------ */

@@ -6,15 +6,24 @@
 
 #include "tcb.h"
 
-/* An ephemeral port for (raddr, rport): the next one in the range that no
- * connection to that destination and no listener uses.  RFC 6056's keyed
- * selection replaces the plain cursor with the security work. */
-static uint16_t pick_port(sk_stack *s, uint32_t raddr, uint16_t rport) {
+/* RFC 6056 §3.3.3, algorithm 3 ("Simple Hash-Based"): the search for an
+ * ephemeral port starts at a keyed hash of the destination plus a counter
+ * from a small table, so ports are hard to guess and a destination's are
+ * spread, not reused at once.  A port is free when no listener has it and
+ * no connection to that destination uses it; one held only by a TIME-WAIT
+ * entry is taken when that is safe (tw_port_free).  0 when the range is
+ * exhausted. */
+static uint16_t pick_port(sk_stack *s, uint32_t raddr, uint16_t rport, int ts,
+                          uint64_t now) {
   uint32_t n = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1, i;
+  uint64_t dest = (uint64_t)raddr << 16 | rport;
+  uint32_t offset = stack_hash(s, dest, 3);
+  uint16_t *counter = &s->port_table[stack_hash(s, dest, 4) % 64];
   for (i = 0; i < n; i++) {
-    uint16_t p = s->next_port;
-    s->next_port = p >= s->cfg.port_hi ? s->cfg.port_lo : (uint16_t)(p + 1);
-    if (!listener_find(s, p) && !conn_lookup(s, raddr, rport, p))
+    uint16_t p = (uint16_t)(s->cfg.port_lo + (offset + *counter) % n);
+    (*counter)++;
+    if (!listener_find(s, p) && !conn_lookup(s, raddr, rport, p) &&
+        tw_port_free(s, raddr, rport, p, ts, now))
       return p;
   }
   return 0;
@@ -23,21 +32,24 @@ static uint16_t pick_port(sk_stack *s, uint32_t raddr, uint16_t rport) {
 sk_conn *sk_connect(sk_stack *s, uint64_t now, uint32_t raddr, uint16_t rport,
                     const sk_conn_opts *o, int *err) {
   uint16_t lport = o ? o->local_port : 0;
+  const sk_params *prm = o && o->params ? o->params : &s->cfg.params;
   sk_conn *c;
   *err = SK_OK;
   if (raddr == 0 || rport == 0) {
     *err = SK_EINVAL;
     return NULL;
   }
-  if (lport == 0 && (lport = pick_port(s, raddr, rport)) == 0) {
+  if (lport == 0 &&
+      (lport = pick_port(s, raddr, rport, prm->timestamps, now)) == 0) {
     *err = SK_EADDRNOTAVAIL;
     return NULL;
   }
-  if (conn_lookup(s, raddr, rport, lport)) {
+  if (conn_lookup(s, raddr, rport, lport) ||
+      !tw_port_free(s, raddr, rport, lport, prm->timestamps, now)) {
     *err = SK_EADDRINUSE;
     return NULL;
   }
-  if (!(c = tcb_new(s, o && o->params ? o->params : &s->cfg.params))) {
+  if (!(c = tcb_new(s, prm))) {
     *err = SK_ENOMEM;
     return NULL;
   }
@@ -202,6 +214,10 @@ void sk_conn_abort(sk_conn *c, uint64_t now) {
 void sk_conn_release(sk_conn *c, uint64_t now) {
   if (!(c->flags & CF_READ_CLOSED)) /* an orphan still ends gracefully */
     sk_conn_close(c, now);
+  if (c->tw) { /* a TIME-WAIT husk: its entry waits on alone */
+    tw_forget_husk(c->stack, c, 0, now);
+    c->state = SK_CLOSED;
+  }
   c->flags &= ~(uint32_t)CF_USER;
   c->ev.cb = NULL;
   c->ev.ud = NULL;
@@ -240,6 +256,6 @@ void sk_conn_info(const sk_conn *c, uint64_t now, sk_info *info) {
   info->retransmits = c->retransmits;
   info->send_queue = c->sndq.len;
   info->recv_queue = c->rcvq.len;
-  if (c->state == SK_TIME_WAIT && c->timer[T_WAIT] > now)
-    info->expires_in = c->timer[T_WAIT] - now;
+  if (c->state == SK_TIME_WAIT && tw_expires(c->stack, c, now) > now)
+    info->expires_in = tw_expires(c->stack, c, now) - now;
 }

@@ -38,6 +38,8 @@ void sk_config_init(sk_config *cfg) {
   p->wscale = SK_WSCALE_AUTO;
   p->timestamps = 1;
   p->sack = 1;
+  cfg->max_time_wait = 131072; /* net.ipv4.tcp_max_tw_buckets */
+  cfg->rfc1337 = 1;
   p->nodelay = 0;
 }
 
@@ -94,6 +96,7 @@ void sk_stack_free(sk_stack *s) {
     s->listeners = l->next;
     mem_free(&s->mem, l, sizeof *l);
   }
+  tw_free_all(s);
   mem_free(&s->mem, s->heap, s->heap_cap * sizeof *s->heap);
   mem_free(&s->mem, s->buckets, s->nbuckets * sizeof *s->buckets);
   mem_free(&s->mem, s->obuf, s->obuf_size);
@@ -104,6 +107,7 @@ void sk_stack_free(sk_stack *s) {
 const sk_stats *sk_stack_stats(const sk_stack *s) {
   sk_stack *w = (sk_stack *)s; /* gauges are read from their sources */
   w->stats.memory = s->mem.bytes;
+  w->stats.time_wait = s->tw.count;
   w->stats.alloc_failures = s->mem.failures;
   return &s->stats;
 }
@@ -233,6 +237,7 @@ void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
   tcp_seg seg;
   sk_conn *c;
   sk_listener *l;
+  uint32_t tw;
   if (s->trace)
     s->trace(s->trace_ctx, now, SK_DIR_IN, pkt, len);
   switch (wire_parse(pkt, len, 1, &seg)) {
@@ -255,6 +260,9 @@ void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
   s->stats.segments_in++;
   if ((c = conn_lookup(s, seg.saddr, seg.sport, seg.dport)) != NULL)
     tcp_input(c, &seg, now);
+  else if ((tw = tw_lookup(s, seg.saddr, seg.sport, seg.dport)) != 0 &&
+           tw_input(s, tw, &seg, now))
+    ; /* TIME-WAIT answered it (or the SYN reopens it: go on) */
   else if ((l = listener_find(s, seg.dport)) != NULL)
     listener_input(l, &seg, now);
   else { /* RFC 9293 §3.10.7.1: CLOSED */
@@ -269,10 +277,14 @@ void sk_stack_poll(sk_stack *s, uint64_t now) {
   /* timer_fire moves each conn past `now` or out of the heap. */
   while (s->heap_len && s->heap[0]->deadline <= now)
     timer_fire(s->heap[0], now);
+  tw_expire(s, now);
 }
 
 uint64_t sk_stack_deadline(const sk_stack *s) {
-  return s->heap_len ? s->heap[0]->deadline : SK_NEVER;
+  uint64_t d = s->heap_len ? s->heap[0]->deadline : SK_NEVER, t;
+  if ((t = tw_deadline(s)) < d)
+    d = t;
+  return d;
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -390,9 +402,10 @@ void sk_stack_connections(const sk_stack *s, uint64_t now, sk_visit_fn fn,
   for (c = s->all; c; c = c->anext)
     last = c;
   for (c = last; c; c = c->aprev) {
-    if (c->state == SK_CLOSED)
+    if (c->state == SK_CLOSED || c->tw) /* husks: their entry is listed */
       continue;
     sk_conn_info(c, now, &info);
     fn(ctx, &info);
   }
+  tw_visit(s, now, fn, ctx);
 }

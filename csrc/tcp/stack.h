@@ -7,6 +7,7 @@
 
 #include "../synack.h"
 #include "mem.h"
+#include "timewait.h"
 #include "wire.h"
 
 /* Something events can be queued on: a connection or a listener.  The
@@ -51,7 +52,9 @@ struct sk_stack {
   uint64_t hash_key[2];
 
   sk_listener *listeners;
-  sk_conn *all; /* every conn, newest first, until it is freed */
+  sk_conn *all;            /* every conn, newest first, until it is freed */
+  tw_table tw;             /* compact TIME-WAIT entries */
+  uint16_t port_table[64]; /* RFC 6056 algorithm 3's counters */
 
   /* Every conn with a deadline, in a binary min-heap on it. */
   sk_conn **heap;
@@ -87,6 +90,22 @@ void listener_child_gone(sk_listener *l, sk_conn *c);
 /* A keyed hash of a few words (the 4-tuple table uses it; so do the
  * per-connection timestamp offsets). */
 uint32_t stack_hash(const sk_stack *s, uint64_t a, uint64_t b);
+
+/* timewait.c */
+int tw_enter(sk_stack *s, sk_conn *c, uint64_t now);
+uint32_t tw_lookup(const sk_stack *s, uint32_t raddr, uint16_t rport,
+                   uint16_t lport);
+int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now);
+void tw_forget_husk(sk_stack *s, sk_conn *c, int remove, uint64_t now);
+uint64_t tw_expires(const sk_stack *s, const sk_conn *c, uint64_t now);
+void tw_expire(sk_stack *s, uint64_t now);
+uint64_t tw_deadline(const sk_stack *s);
+void tw_free_all(sk_stack *s);
+void tw_visit(const sk_stack *s, uint64_t now, sk_visit_fn fn, void *ctx);
+int tw_port_free(sk_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport,
+                 int ts, uint64_t now);
+uint32_t tcb_ts_offset(const sk_stack *s, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport);
 
 /* ISNs (isn.c) */
 uint32_t isn_next(sk_stack *s);

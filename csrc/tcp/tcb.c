@@ -44,16 +44,22 @@ static uint8_t our_wscale(const sk_params *p) {
   return s;
 }
 
+/* RFC 7323 §5.4: a random offset per connection for the timestamp clock,
+ * from the stack's secret and the 4-tuple (so TIME-WAIT can find it
+ * again without keeping it). */
+uint32_t tcb_ts_offset(const sk_stack *s, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport) {
+  return stack_hash(s, (uint64_t)raddr << 32 | laddr,
+                    (uint64_t)rport << 16 | lport | 1ull << 40);
+}
+
 void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
                    uint16_t rport) {
   c->laddr = laddr;
   c->lport = lport;
   c->raddr = raddr;
   c->rport = rport;
-  /* RFC 7323 §5.4: a random offset per connection for the timestamp
-   * clock, from the stack's secret and the 4-tuple. */
-  c->ts_offset = stack_hash(c->stack, (uint64_t)raddr << 32 | laddr,
-                            (uint64_t)rport << 16 | lport | 1ull << 40);
+  c->ts_offset = tcb_ts_offset(c->stack, laddr, lport, raddr, rport);
   if (c->prm.wscale != SK_WSCALE_OFF)
     c->rcv_wscale = our_wscale(&c->prm);
 }
@@ -109,10 +115,6 @@ void tcb_set_state(sk_conn *c, int state, uint64_t now) {
     c->log_time[c->log_len] = now;
     c->log_len++;
   }
-  if (c->state == SK_TIME_WAIT)
-    c->stack->stats.time_wait--;
-  if (state == SK_TIME_WAIT)
-    c->stack->stats.time_wait++;
   c->state = (uint8_t)state;
   ev_post(c->stack, &c->ev, SK_EV_STATE);
 }
@@ -129,6 +131,7 @@ void tcb_closed(sk_conn *c, int err, uint64_t now) {
   sk_stack *s = c->stack;
   if (c->state == SK_CLOSED)
     return;
+  tw_forget_husk(s, c, 1, now); /* an aborted husk takes its entry along */
   timer_clear_all(c);
   conn_hash_remove(s, c);
   if (c->listener)
@@ -173,15 +176,29 @@ void tcb_fin_wait_2(sk_conn *c, uint64_t now) {
 }
 
 /* RFC 9293 §3.10.7.4: the connection waits 2 MSL so that late segments of
- * this incarnation die out before the 4-tuple can be used again. */
+ * this incarnation die out before the 4-tuple can be used again.  The
+ * wait is kept by a compact entry (timewait.c); the control block and its
+ * buffers go, but for a small handle when the owner still holds one.  Past
+ * max_time_wait entries, TIME-WAIT is skipped, as Linux does. */
 void tcb_enter_time_wait(sk_conn *c, uint64_t now) {
-  timer_clear_all(c);
-  ring_free(&c->sndq, &c->stack->mem);
-  asm_free(&c->ooo, &c->stack->mem);
-  asm_free(&c->sacked, &c->stack->mem);
-  tcb_set_state(c, SK_TIME_WAIT, now);
-  timer_set(c, T_WAIT, now + 2 * (uint64_t)c->prm.msl);
+  sk_stack *s = c->stack;
   post_close(c, SK_OK);
+  if (!tw_enter(s, c, now)) {
+    s->stats.time_wait_overflow++;
+    tcb_closed(c, SK_OK, now);
+    return;
+  }
+  timer_clear_all(c);
+  conn_hash_remove(s, c);
+  ring_free(&c->sndq, &s->mem);
+  asm_free(&c->ooo, &s->mem);
+  asm_free(&c->sacked, &s->mem);
+  if (c->flags & CF_USER) { /* a husk: the owner may still read */
+    tcb_set_state(c, SK_TIME_WAIT, now);
+    return;
+  }
+  c->state = SK_CLOSED; /* nobody to tell: the entry is all that remains */
+  tcb_maybe_free(c);
 }
 
 void tcb_maybe_free(sk_conn *c) {

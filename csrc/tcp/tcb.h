@@ -110,6 +110,7 @@ struct sk_conn {
   uint64_t ev_time; /* of the STATE event being delivered */
 
   ring sndq, rcvq;
+  uint32_t tw; /* a husk's TIME-WAIT entry (timewait.c) */
   sk_params prm;
 };
 
