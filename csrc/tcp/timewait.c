@@ -212,6 +212,11 @@ static void tw_drop(sk_stack *s, uint32_t i, uint64_t now) {
   hash_remove(s, i);
   fifo_remove(&s->tw, i);
   tw_release(s, i);
+  if (s->tw.count == 0 && !s->tw.nhusks) { /* idle again: give it all back */
+    uint64_t keep = s->tw.now;
+    tw_free_all(s);
+    s->tw.now = keep;
+  }
   if (husk)
     tcb_set_state(husk, SK_CLOSED, now);
 }
@@ -275,8 +280,9 @@ void tw_expire(sk_stack *s, uint64_t now) {
   tw_table *t = &s->tw;
   int k;
   t->now = now;
-  for (k = 0; k < t->nlists; k++)
-    while (t->lists[k].head && due(entry(t, t->lists[k].head)->expires, now))
+  for (k = 0; k < t->nlists; k++) /* a drop may free the lists: recheck */
+    while (k < t->nlists && t->lists[k].head &&
+           due(entry(t, t->lists[k].head)->expires, now))
       tw_drop(s, t->lists[k].head, now);
 }
 
