@@ -55,7 +55,7 @@ sanitize: deps
 	cmake -S . -B $(ASAN_BUILD) -DSYNACK_SANITIZE=ON -DSYNACK_WERROR=$(WERROR) \
 	  -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -LE slow
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  busted --cpath="$(ASAN_BUILD)/?.so"

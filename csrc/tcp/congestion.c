@@ -69,7 +69,13 @@ void cc_init(sk_conn *c) {
 void cc_on_ack(sk_conn *c, uint32_t ack, uint32_t acked, uint64_t now) {
   c->dupacks = 0;
   if (!(c->flags & CF_RECOVERY)) {
-    algo(c)->cong_avoid(c, acked);
+    /* recover must stay within half the sequence space of SND.UNA, or
+     * after 2^31 octets without a loss it would seem ahead again and
+     * forbid fast retransmit (RFC 6582 §3.2 (2)) */
+    if (seq_lt(c->recover, c->snd_una))
+      c->recover = c->snd_una;
+    if (acked)
+      algo(c)->cong_avoid(c, acked);
     return;
   }
   if (seq_geq(ack, c->recover)) {

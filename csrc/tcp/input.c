@@ -53,6 +53,24 @@ static void challenge_ack(sk_conn *c, uint64_t now) {
   c->flags |= CF_ACK_NOW;
 }
 
+/* The ACK that answers an unacceptable segment.  Data and FINs are always
+ * answered (the peer needs it to go on); a bare one at most once per
+ * challenge_ack_interval, so that two confused ends cannot answer each
+ * other for ever and a blind sender cannot make us reflect at will (as
+ * Linux's tcp_invalid_ratelimit). */
+static void reply_ack(sk_conn *c, const rx *r, uint64_t now) {
+  if (r->len || (r->flags & TCP_FIN)) {
+    c->flags |= CF_ACK_NOW;
+    return;
+  }
+  if (now < c->next_challenge) {
+    c->stack->stats.oow_acks_limited++;
+    return;
+  }
+  c->next_challenge = now + c->prm.challenge_ack_interval;
+  c->flags |= CF_ACK_NOW;
+}
+
 /* ---- ACK processing shared by SYN-SENT and the synchronized states ---- */
 
 /* An RTT sample for an ACK of new data: from the echoed timestamp when
@@ -91,8 +109,8 @@ static void ack_advance(sk_conn *c, uint32_t ack, const tcp_seg *seg,
     timer_clear(c, T_RTX);
   else
     timer_set(c, T_RTX, now + c->rto);
-  if (acked && c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED)
-    cc_on_ack(c, ack, acked, now); /* data, not a SYN or FIN, grows cwnd */
+  if (c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED)
+    cc_on_ack(c, ack, acked, now); /* only data (not SYN, FIN) grows cwnd */
   if ((c->flags & CF_WANT_DRAIN) && c->sndq.len < c->prm.sndbuf) {
     c->flags &= ~(uint32_t)CF_WANT_DRAIN;
     ev_post(c->stack, &c->ev, SK_EV_WRITABLE);
@@ -152,7 +170,7 @@ static int step_paws(sk_conn *c, rx *r, uint64_t now) {
   if (seq_lt(seg->opts.ts_val, c->ts_recent) &&
       (uint32_t)(now / 1000000) - c->ts_recent_age < PAWS_IDLE_S) {
     c->stack->stats.paws_drops++;
-    c->flags |= CF_ACK_NOW;
+    reply_ack(c, r, now);
     return STOP;
   }
   return GO;
@@ -175,8 +193,7 @@ static void trim_to_window(sk_conn *c, rx *r, uint32_t wnd) {
   uint32_t right = c->rcv_nxt + wnd;
   if (seq_lt(r->seq, c->rcv_nxt)) {
     uint32_t d = c->rcv_nxt - r->seq;
-    if (r->flags & TCP_SYN) {
-      r->flags &= (uint8_t)~TCP_SYN;
+    if (r->flags & TCP_SYN) { /* kept: step_syn must see it (RFC 5961 §4) */
       r->seq++;
       d--;
     }
@@ -212,23 +229,19 @@ static int step_sequence(sk_conn *c, rx *r, uint64_t now) {
     if (r->len || (r->flags & TCP_FIN))
       c->flags |= CF_ACK_NOW;
     r->len = 0;
-    r->flags &= (uint8_t) ~(TCP_SYN | TCP_FIN);
+    r->flags &= (uint8_t)~TCP_FIN;
     return GO;
   }
   c->stack->stats.out_of_window++;
   if (r->flags & TCP_RST)
     return STOP;
+  if (r->flags & TCP_SYN) { /* RFC 5961 §4.2: a challenge ACK, limited */
+    challenge_ack(c, now);
+    return STOP;
+  }
   if (r->len && seq_leq(r->seq + r->len, c->rcv_nxt))
     sack_note_duplicate(c, r->seq, r->seq + r->len); /* RFC 2883 §4 */
-  /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; but for a bare ACK at most one
-   * per challenge_ack_interval, so that two confused ends cannot answer
-   * each other's ACKs for ever (Linux's tcp_invalid_ratelimit). */
-  if (r->len || (r->flags & (TCP_SYN | TCP_FIN)) || now >= c->next_challenge) {
-    c->flags |= CF_ACK_NOW;
-    if (!(r->len || (r->flags & (TCP_SYN | TCP_FIN))))
-      c->next_challenge = now + c->prm.challenge_ack_interval;
-  } else
-    c->stack->stats.oow_acks_limited++;
+  reply_ack(c, r, now); /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
   return STOP;
 }
 
@@ -319,7 +332,7 @@ static int step_ack(sk_conn *c, rx *r, uint64_t now) {
     return STOP;
   if (seq_gt(seg->ack, c->snd_max)) { /* acks something not yet sent */
     c->stack->stats.ack_unacceptable++;
-    c->flags |= CF_ACK_NOW;
+    reply_ack(c, r, now);
     return STOP;
   }
   if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
@@ -333,6 +346,8 @@ static int step_ack(sk_conn *c, rx *r, uint64_t now) {
     ack_advance(c, seg->ack, seg, now);
   if (seq_leq(c->snd_una, seg->ack))
     window_update(c, seg);
+  c->last_recv = now; /* an acceptable ACK: the peer is alive; keep-alive */
+  c->probes = 0;      /* and probes start over (only after every check) */
   persist_on_ack(c);
   sack_advance(c);
   sack_update(c, &seg->opts);
@@ -396,7 +411,21 @@ static void place(void *ctx, uint32_t lo, uint32_t hi) {
   placing *p = ctx;
   sk_conn *c = p->c;
   ring_write_at(&c->rcvq, &c->stack->mem, c->rcvq.len + (lo - c->rcv_nxt),
-                p->data + (lo - p->seq), hi - lo, c->prm.rcvbuf);
+                p->data + (lo - p->seq), hi - lo, rcv_cap(c));
+}
+
+/* Text past what the ring can hold is cut off (and a FIN with it): only
+ * octets really stored may ever count as received.  With the window as we
+ * offer it this never cuts anything; it is the last line of defence. */
+static void fit_ring(sk_conn *c, rx *r) {
+  uint32_t room = rcv_cap(c) - c->rcvq.len, off = r->seq - c->rcv_nxt;
+  if (off >= room) {
+    r->len = 0;
+    r->flags &= (uint8_t)~TCP_FIN;
+  } else if (r->len > room - off) {
+    r->len = room - off;
+    r->flags &= (uint8_t)~TCP_FIN;
+  }
 }
 
 /* Text ahead of RCV.NXT: held in place, its range remembered, the number
@@ -463,6 +492,7 @@ static void step_text(sk_conn *c, rx *r, uint64_t now) {
     tcb_abort(c, SK_ECONNABORTED, now);
     return;
   }
+  fit_ring(c, r);
   if (seq_gt(r->seq, c->rcv_nxt)) {
     receive_ahead(c, r);
     r->len = 0;
@@ -608,9 +638,7 @@ static void synchronized_input(sk_conn *c, rx *r, uint64_t now) {
 void tcp_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   uint8_t was_busy = c->ev.busy;
   rx r;
-  c->ev.busy = 1;     /* the steps may close c; it is freed after, not during */
-  c->last_recv = now; /* the peer is alive: keep-alive and probes restart */
-  c->probes = 0;
+  c->ev.busy = 1; /* the steps may close c; it is freed after, not during */
   if (c->state == SK_SYN_SENT)
     syn_sent_input(c, seg, now);
   else {

@@ -80,6 +80,9 @@ static void send_segment(sk_conn *c, uint64_t now, uint32_t seq, uint8_t flags,
   seg.raw_opts = opts;
   seg.raw_opts_len = build_options(c, flags, now, opts);
   if (len) {
+    size_t room = s->obuf_size - IP_HDR_LEN - TCP_HDR_LEN - seg.raw_opts_len;
+    if (len > room) /* cannot happen with an MSS below 64 KiB; never copy */
+      return;
     ring_peek(&c->sndq, off,
               s->obuf + IP_HDR_LEN + TCP_HDR_LEN + seg.raw_opts_len, len);
     seg.len = len; /* seg.data stays NULL: the payload is in place */
@@ -219,6 +222,16 @@ static void sack_recovery_output(sk_conn *c, uint64_t now) {
   }
 }
 
+/* The sequence number of a bare ACK: SND.MAX rather than a SND.NXT the
+ * RTO moved back, since the peer has seen that far and an older number
+ * would be unacceptable to it (BSD does the same); but not past the
+ * peer's window, where a refused probe octet would put it (as Linux's
+ * tcp_acceptable_seq). */
+static uint32_t ack_seq(const sk_conn *c) {
+  uint32_t right = c->snd_una + c->snd_wnd;
+  return seq_gt(c->snd_max, right) ? right : c->snd_max;
+}
+
 void tcp_output(sk_conn *c, uint64_t now) {
   if (c->state == SK_SYN_SENT || c->state == SK_SYN_RECEIVED)
     send_syn(c, now);
@@ -232,11 +245,8 @@ void tcp_output(sk_conn *c, uint64_t now) {
       send_fin(c, now);
     arm_persist(c, now);
   }
-  /* A bare ACK carries SND.MAX, not a SND.NXT the RTO moved back: the
-   * peer has seen that far, and an older number would be unacceptable to
-   * it, its ACK field ignored (BSD does the same). */
   if ((c->flags & CF_ACK_NOW) && c->state != SK_SYN_SENT)
-    send_segment(c, now, c->snd_max, TCP_ACK, 0, 0);
+    send_segment(c, now, ack_seq(c), TCP_ACK, 0, 0);
 }
 
 /* Resends [seq, seq + len) of the send ring without moving SND.NXT (fast
@@ -266,10 +276,11 @@ void tcp_retransmit_head(sk_conn *c, uint64_t now) {
 }
 
 /* The persist timer fired (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17).  A zero
- * window is probed with one octet of new data, which the peer takes if its
- * window has opened; a window merely too small is used as it is. */
+ * window is probed with the octet at SND.UNA (new data the peer takes if
+ * its window has opened), or with the FIN when no data is left; a window
+ * merely too small is used as it is. */
 void tcp_persist_probe(sk_conn *c, uint64_t now) {
-  uint32_t head = snd_head_seq(c);
+  uint32_t head = snd_head_seq(c), end = head + c->sndq.len;
   if (!synchronized(c) || !persist_needed(c))
     return;
   if (c->snd_wnd > 0 && !(c->flags & CF_PROBING)) {
@@ -281,7 +292,12 @@ void tcp_persist_probe(sk_conn *c, uint64_t now) {
   c->flags |= CF_PROBING;
   c->stack->stats.window_probes++;
   c->probes++;
-  send_segment(c, now, c->snd_una, TCP_ACK, c->snd_una - head, 1);
+  if (seq_lt(c->snd_una, end))
+    send_segment(c, now, c->snd_una, TCP_ACK, c->snd_una - head, 1);
+  else if ((c->flags & CF_FIN_QUEUED) && !(c->flags & CF_FIN_ACKED))
+    send_segment(c, now, end, TCP_FIN | TCP_ACK, 0, 0);
+  else
+    return;
   if (seq_gt(c->snd_una + 1, c->snd_max))
     c->snd_max = c->snd_una + 1;
   if (seq_gt(c->snd_una + 1, c->snd_nxt))

@@ -89,6 +89,8 @@ void sk_stack_free(sk_stack *s) {
     s->all = c->anext;
     ring_free(&c->sndq, &s->mem);
     ring_free(&c->rcvq, &s->mem);
+    asm_free(&c->ooo, &s->mem);
+    asm_free(&c->sacked, &s->mem);
     mem_free(&s->mem, c, sizeof *c);
   }
   while (s->listeners) {
@@ -190,7 +192,7 @@ void conn_hash_remove(sk_stack *s, sk_conn *c) {
   *pp = c->hnext;
   c->hnext = NULL;
   s->nconns--;
-  c->flags &= (uint16_t)~CF_IN_HASH;
+  c->flags &= ~(uint32_t)CF_IN_HASH;
 }
 
 /* ---- output -------------------------------------------------------------- */

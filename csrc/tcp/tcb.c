@@ -94,10 +94,11 @@ void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now) {
     c->flags &= ~(uint32_t)CF_TS;
   if (mss > c->prm.mss)
     mss = c->prm.mss;
-  if (c->flags & CF_TS)
-    mss -= 12;
   /* A tiny MSS would turn one write into thousands of segments; Linux
-   * refuses to go below 48 (net.ipv4.tcp_min_snd_mss) and so do we. */
+   * refuses to go below 48 (net.ipv4.tcp_min_snd_mss) and so do we, after
+   * the timestamps' 12 octets are taken off. */
+  if (c->flags & CF_TS)
+    mss = mss > 48 + 12 ? mss - 12 : 48;
   if (mss < 48)
     mss = 48;
   c->snd_mss = mss;

@@ -145,6 +145,12 @@ static inline int fin_acked(const sk_conn *c) {
 static inline uint32_t flight_size(const sk_conn *c) {
   return c->snd_max - c->snd_una;
 }
+/* What the receive ring may hold: rcvbuf, and the up to 2^wscale - 1
+ * octets a window rounded up to its scale may promise beyond it (RFC 7323
+ * §2.4 forbids shrinking the window, so it is rounded up, not down). */
+static inline uint32_t rcv_cap(const sk_conn *c) {
+  return c->prm.rcvbuf + (1u << c->rcv_wscale) - 1;
+}
 
 /* input.c: RFC 9293 §3.10.7.3 and §3.10.7.4 */
 void tcp_input(sk_conn *c, const tcp_seg *seg, uint64_t now);

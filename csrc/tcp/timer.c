@@ -119,6 +119,8 @@ static void timed_out(sk_conn *c, uint64_t now) {
   tcb_closed(c, SK_ETIMEDOUT, now);
 }
 
+static void persist_timeout(sk_conn *c, uint64_t now);
+
 /* RFC 6298 (5.4)-(5.6) and RFC 9293 §3.8.3: retransmit the earliest
  * segment not acknowledged, back off, and give up after the configured
  * number of tries (R2) with ETIMEDOUT.  Congestion control starts over
@@ -128,6 +130,16 @@ static void rtx_timeout(sk_conn *c, uint64_t now) {
               : c->state == SK_SYN_RECEIVED ? c->prm.synack_retries
                                             : c->prm.retries;
   c->stack->stats.timeouts++;
+  if (c->snd_wnd == 0 && (c->flags & CF_SYN_ACKED)) {
+    /* Nothing can be resent into a closed window: what is outstanding is
+     * probed instead, and counts as probes, which a live peer answers
+     * (RFC 1122 §4.2.2.17: the connection stays open meanwhile). */
+    c->flags |= CF_PROBING;
+    c->flags &= ~(uint32_t)CF_TIMING;
+    c->snd_nxt = c->snd_una;
+    persist_timeout(c, now);
+    return;
+  }
   if (c->backoff >= limit) {
     timed_out(c, now);
     return;
