@@ -10,6 +10,7 @@ local synack = {
   version = core.version,
   sim = core.sim,
   strerror = core.strerror,
+  digest = core.digest,
   segment = { build = core.segment_build, parse = core.segment_parse },
   errors = core.errors(),     -- every error name, in order
   counters = core.counters(), -- every stats() counter, with its meaning

@@ -20,9 +20,9 @@ function H.pair(opts, client_cfg, server_cfg)
 end
 
 --- Writes `data` to conn now or, what does not fit, as the send buffer
--- drains; closes after when close_after is set.
+-- drains; then closes (close) or half-closes (shutdown) if asked.
 function H.writer(conn)
-  local pending, closing = {}, false
+  local pending, closing = {}, nil
   local function flush(c)
     while #pending > 0 do
       local n = assert(c:write(pending[1]))
@@ -32,12 +32,13 @@ function H.writer(conn)
       end
       table.remove(pending, 1)
     end
-    if closing then c:close() end
+    if closing then c[closing](c) end
   end
   conn:on("drain", flush)
   return {
     write = function(data) pending[#pending + 1] = data; flush(conn) end,
-    close = function() closing = true; flush(conn) end,
+    close = function() closing = "close"; flush(conn) end,
+    shutdown = function() closing = "shutdown"; flush(conn) end,
   }
 end
 

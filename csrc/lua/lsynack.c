@@ -186,7 +186,22 @@ static int l_counters(lua_State *L) { /* counter name -> its meaning */
   return 1;
 }
 
-static const luaL_Reg funcs[] = {{"sim", sk_lua_sim_new},
+/* digest(data [, previous]) -> integer: 64-bit FNV-1a, chained over pieces,
+ * for scripts that compare byte streams without keeping them.  Not a
+ * cryptographic hash. */
+static int l_digest(lua_State *L) {
+  size_t n, i;
+  const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &n);
+  uint64_t h =
+      (uint64_t)luaL_optinteger(L, 2, (lua_Integer)0xcbf29ce484222325ull);
+  for (i = 0; i < n; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  lua_pushinteger(L, (lua_Integer)h);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {{"digest", l_digest},
+                                 {"sim", sk_lua_sim_new},
                                  {"segment_build", sk_lua_segment_build},
                                  {"segment_parse", sk_lua_segment_parse},
                                  {"strerror", l_strerror},

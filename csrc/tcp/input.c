@@ -80,7 +80,11 @@ static void measure_rtt(sk_conn *c, uint32_t ack, const tcp_seg *seg,
                         uint64_t now) {
   if ((c->flags & CF_TS) && (seg->opts.has & HAS_TS) && seg->opts.ts_ecr) {
     uint32_t ms = tcb_ts_now(c, now) - seg->opts.ts_ecr;
-    if (ms < 0x7fffffffu / 1000)
+    /* An echo older than our latest retransmission is Karn's ambiguity
+     * again: when ACKs were lost, the peer echoes a TS.Recent that only
+     * an earlier copy set (duplicates never update it, RFC 7323 §5.3 R3),
+     * and now - TSecr is no round trip at all. */
+    if (ms < 0x7fffffffu / 1000 && seq_geq(seg->opts.ts_ecr, c->rtx_tsval))
       rtt_sample(c, ms * 1000);
     c->flags &= ~(uint32_t)CF_TIMING;
   } else if ((c->flags & CF_TIMING) && seq_geq(ack, c->rtt_seq)) {

@@ -90,6 +90,7 @@ static void send_segment(sk_conn *c, uint64_t now, uint32_t seq, uint8_t flags,
   if (seq_lt(seq, c->snd_max) && (len || (flags & (TCP_SYN | TCP_FIN)))) {
     s->stats.retransmits++;
     c->retransmits++;
+    c->rtx_tsval = tcb_ts_now(c, now);
   }
   stack_emit(s, now, &seg);
   if (flags & TCP_ACK) {
@@ -124,6 +125,8 @@ static int send_syn(sk_conn *c, uint64_t now) {
   uint8_t flags = c->state == SK_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
   if (c->snd_nxt != c->iss)
     return 0;
+  if (c->snd_max == c->iss) /* every echo from now on is at least this */
+    c->rtx_tsval = tcb_ts_now(c, now);
   send_segment(c, now, c->iss, flags, 0, 0);
   sent(c, now, c->iss, 1);
   return 1;

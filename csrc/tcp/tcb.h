@@ -82,6 +82,7 @@ struct sk_conn {
   uint32_t ts_recent;     /* TS.Recent */
   uint32_t ts_recent_age; /* when it was set, in seconds of `now` */
   uint32_t ts_offset;     /* added to our clock, per connection */
+  uint32_t rtx_tsval;     /* our TSval in the latest retransmission */
 
   /* Congestion control (RFC 5681, RFC 6582) */
   uint32_t cwnd, ssthresh;
