@@ -3,6 +3,7 @@
 #   make demo       install what is missing, build, run examples/handshake.lua
 #   make test       install what is missing, build, run every test
 #   make sanitize   the C tests and the specs under ASan + UBSan
+#   make bench      the benchmarks (QUICK=1 for a short run)
 #   make rock       install the rock from this checkout with luarocks
 #   make format     clang-format the C sources (format-check: only look)
 
@@ -20,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Run from the checkout: the Lua files in lua/, the C module in $(BUILD)/.
 RUN_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
 
-.PHONY: all deps build demo test ctest spec sanitize rock format format-check clean
+.PHONY: all deps build demo test ctest spec sanitize bench rock format format-check clean
 
 all: build
 
@@ -59,6 +60,14 @@ sanitize: deps
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  busted --cpath="$(ASAN_BUILD)/?.so"
+
+# Benchmarks: a release build (-O2, no sanitizers) of their own.
+BENCH_BUILD ?= build-bench
+QUICK ?=
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSYNACK_BENCH=ON -DSYNACK_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	$(BENCH_BUILD)/bench_timewait $(if $(QUICK),100000,200000)
 
 rock: deps
 	luarocks --lua-version=5.4 make rockspec/synack-scm-1.rockspec
