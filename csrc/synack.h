@@ -194,6 +194,9 @@ typedef struct sk_config {
 } sk_config;
 
 void sk_config_init(sk_config *cfg); /* defaults; addr and secret zero */
+/* Fills buf from the kernel's CSPRNG (getrandom(2)): the secret of a live
+ * stack.  SK_OK, or an error if the kernel has none. */
+int sk_random(void *buf, size_t n);
 
 /* ---- callbacks ----------------------------------------------------------- */
 

@@ -16,9 +16,12 @@
 static uint16_t pick_port(sk_stack *s, uint32_t raddr, uint16_t rport, int ts,
                           uint64_t now) {
   uint32_t n = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1, i;
-  uint64_t dest = (uint64_t)raddr << 16 | rport;
-  uint32_t offset = stack_hash(s, dest, 3);
-  uint16_t *counter = &s->port_table[stack_hash(s, dest, 4) % 64];
+  uint32_t laddr = s->cfg.addr;
+  uint32_t offset =
+      (uint32_t)stack_prf(s, PRF_PORT_OFFSET, laddr, 0, raddr, rport, 0);
+  uint16_t *counter =
+      &s->port_table[stack_prf(s, PRF_PORT_SLOT, laddr, 0, raddr, rport, 0) %
+                     64];
   for (i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(s->cfg.port_lo + (offset + *counter) % n);
     (*counter)++;
@@ -55,7 +58,7 @@ sk_conn *sk_connect(sk_stack *s, uint64_t now, uint32_t raddr, uint16_t rport,
   }
   c->flags |= CF_USER;
   tcb_set_tuple(c, s->cfg.addr, lport, raddr, rport);
-  c->iss = isn_next(s);
+  c->iss = isn_for(s, now, s->cfg.addr, lport, raddr, rport);
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
   conn_hash_insert(s, c);
   tcb_set_state(c, SK_SYN_SENT, now);

@@ -1,32 +1,31 @@
 /*
- * isn.c — initial sequence numbers.
+ * isn.c — initial sequence numbers (RFC 6528) and the keyed function of a
+ * 4-tuple that every other per-connection secret is drawn from.
  *
- * For now every ISN comes from a keyed permutation of a per-stack counter:
- * distinct for 2^32 connections, reproducible from the secret, and never 0.
- * RFC 6528 (a clock plus a keyed hash of the 4-tuple) replaces it with the
- * security work.
+ * RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+ * secretkey), M a timer that ticks every 4 microseconds and F a keyed
+ * pseudorandom function.  F is SipHash-2-4 keyed by the stack's secret:
+ * an off-path attacker cannot guess the ISN of a 4-tuple, yet successive
+ * incarnations of one 4-tuple get increasing ISNs (RFC 9293 §3.4.1), so
+ * old duplicates fall outside the new connection's window.
  */
 #include "stack.h"
 
-/* A bijection on 32 bits: xor-shifts and odd multipliers are each
- * invertible, so distinct counters give distinct outputs. */
-static uint32_t permute32(uint32_t x, uint32_t key) {
-  x ^= key;
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
+uint64_t stack_prf(const sk_stack *s, int domain, uint32_t laddr,
+                   uint16_t lport, uint32_t raddr, uint16_t rport,
+                   uint32_t extra) {
+  uint8_t m[17];
+  wr32(m, laddr);
+  wr32(m + 4, raddr);
+  wr16(m + 8, lport);
+  wr16(m + 10, rport);
+  wr32(m + 12, extra);
+  m[16] = (uint8_t)domain; /* each use hashes its own domain */
+  return siphash24(&s->key, m, sizeof m);
 }
 
-uint32_t isn_next(sk_stack *s) {
-  const uint8_t *k = s->cfg.secret;
-  uint32_t key = (uint32_t)k[0] | (uint32_t)k[1] << 8 | (uint32_t)k[2] << 16 |
-                 (uint32_t)k[3] << 24;
-  uint32_t isn;
-  do /* 0 is skipped so that "seq 0" in a trace is never a real ISN */
-    isn = permute32(s->isn_count++, key);
-  while (isn == 0);
-  return isn;
+uint32_t isn_for(const sk_stack *s, uint64_t now, uint32_t laddr,
+                 uint16_t lport, uint32_t raddr, uint16_t rport) {
+  uint32_t m = (uint32_t)(now / 4); /* RFC 6528 §3: a 4 µs clock */
+  return m + (uint32_t)stack_prf(s, PRF_ISN, laddr, lport, raddr, rport, 0);
 }

@@ -71,7 +71,7 @@ void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now) {
   tcb_set_tuple(c, seg->daddr, seg->dport, seg->saddr, seg->sport);
   c->irs = seg->seq;
   c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq + 1;
-  c->iss = isn_next(s);
+  c->iss = isn_for(s, now, seg->daddr, seg->dport, seg->saddr, seg->sport);
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
   c->snd_wnd = c->max_snd_wnd = seg->win; /* SYN windows are not scaled */
   tcb_syn_options(c, seg, now);

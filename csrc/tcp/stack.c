@@ -76,6 +76,7 @@ sk_stack *sk_stack_new(const sk_config *cfg, sk_output_fn out, void *ctx) {
    * bits that seed ISNs. */
   s->hash_key[0] = load64(cfg->secret) ^ 0x736f6d6570736575ull;
   s->hash_key[1] = load64(cfg->secret + 8) ^ 0x646f72616e646f6dull;
+  sipkey_from_bytes(&s->key, cfg->secret);
   s->next_port = cfg->port_lo;
   return s;
 }

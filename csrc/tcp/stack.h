@@ -7,6 +7,7 @@
 
 #include "../synack.h"
 #include "mem.h"
+#include "siphash.h"
 #include "timewait.h"
 #include "wire.h"
 
@@ -63,7 +64,7 @@ struct sk_stack {
   evnode *ev_head, *ev_tail;
   int dispatching;
 
-  uint32_t isn_count; /* ISN generator state */
+  sipkey key;         /* from cfg.secret: ISNs, cookies, offsets, ports */
   uint16_t next_port; /* ephemeral port cursor */
   uint16_t ip_id;
 
@@ -107,8 +108,14 @@ int tw_port_free(sk_stack *s, uint32_t raddr, uint16_t rport, uint16_t lport,
 uint32_t tcb_ts_offset(const sk_stack *s, uint32_t laddr, uint16_t lport,
                        uint32_t raddr, uint16_t rport);
 
-/* ISNs (isn.c) */
-uint32_t isn_next(sk_stack *s);
+/* isn.c: a keyed pseudorandom function of a 4-tuple (SipHash-2-4 of the
+ * stack's secret), one domain per use, and RFC 6528 ISNs made from it. */
+enum { PRF_ISN, PRF_TS_OFFSET, PRF_PORT_OFFSET, PRF_PORT_SLOT, PRF_COOKIE };
+uint64_t stack_prf(const sk_stack *s, int domain, uint32_t laddr,
+                   uint16_t lport, uint32_t raddr, uint16_t rport,
+                   uint32_t extra);
+uint32_t isn_for(const sk_stack *s, uint64_t now, uint32_t laddr,
+                 uint16_t lport, uint32_t raddr, uint16_t rport);
 
 /* Emits one segment built from *seg (addresses, ports, flags, ...); the
  * payload, if any, is already in place in s->obuf when seg->data is NULL. */

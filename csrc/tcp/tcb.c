@@ -49,8 +49,7 @@ static uint8_t our_wscale(const sk_params *p) {
  * again without keeping it). */
 uint32_t tcb_ts_offset(const sk_stack *s, uint32_t laddr, uint16_t lport,
                        uint32_t raddr, uint16_t rport) {
-  return stack_hash(s, (uint64_t)raddr << 32 | laddr,
-                    (uint64_t)rport << 16 | lport | 1ull << 40);
+  return (uint32_t)stack_prf(s, PRF_TS_OFFSET, laddr, lport, raddr, rport, 0);
 }
 
 void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,

@@ -213,7 +213,16 @@ static void test_many(void) {
   sk_sim_free(sim);
 }
 
+/* Live stacks take their secret from getrandom(2): two draws differ. */
+static void test_random(void) {
+  uint8_t a[16] = {0}, b[16] = {0};
+  CHECK_EQ(sk_random(a, sizeof a), SK_OK);
+  CHECK_EQ(sk_random(b, sizeof b), SK_OK);
+  CHECK(memcmp(a, b, sizeof a) != 0);
+}
+
 int main(void) {
+  test_random();
   test_transfer_and_determinism();
   test_many();
   return check_done("test_sim");
