@@ -98,7 +98,14 @@ const char *sk_state_name(int state);
   X(bad_checksum, "packets dropped: IPv4 or TCP checksum wrong")               \
   X(malformed, "packets dropped: header lengths or fields impossible")         \
   X(not_for_us, "packets dropped: destination is not this stack")              \
-  X(not_tcp, "packets dropped: not TCP, or an IPv4 fragment")                  \
+  X(not_tcp, "packets dropped: not TCP")                                       \
+  X(ip_fragments, "packets dropped: IPv4 fragments (no reassembly)")           \
+  X(ip_source_route, "packets dropped: IPv4 source route option")              \
+  X(bad_source, "packets dropped: broadcast, multicast or reserved source")    \
+  X(land, "packets dropped: source address is this stack's own (LAND)")        \
+  X(bad_flags, "segments dropped: SYN with FIN, or no SYN, ACK or RST")        \
+  X(bad_options, "segments with a malformed option (ignored from there on)")   \
+  X(no_memory, "SYNs dropped: no memory for a new connection")                 \
   X(rst_sent, "RST segments sent")                                             \
   X(rst_received, "RST segments that reset a connection")                      \
   X(rst_ignored, "RST segments dropped as unacceptable")                       \
@@ -137,11 +144,54 @@ const char *sk_state_name(int state);
   X(time_wait, "connections in TIME-WAIT now")                                 \
   X(memory, "bytes this stack holds now, by its allocator's accounting")
 
+/* Why a packet or segment was refused: the reason's name, and the counter
+ * above that it adds to.  stats() counts each reason too, and a tracing
+ * stack sees an SK_DIR_DROP record with it after the packet's SK_DIR_IN. */
+#define SK_DROPS(X)                                                            \
+  X(IP_HEADER, "bad IPv4 header", malformed)                                   \
+  X(IP_LENGTH, "bad IPv4 length", malformed)                                   \
+  X(IP_OPTIONS, "bad IPv4 options", malformed)                                 \
+  X(IP_CHECKSUM, "bad IPv4 checksum", bad_checksum)                            \
+  X(FRAGMENT, "IPv4 fragment", ip_fragments)                                   \
+  X(SOURCE_ROUTE, "source route", ip_source_route)                             \
+  X(NOT_TCP, "not TCP", not_tcp)                                               \
+  X(TCP_HEADER, "bad TCP header", malformed)                                   \
+  X(BAD_CHECKSUM, "bad checksum", bad_checksum)                                \
+  X(NOT_FOR_US, "not for us", not_for_us)                                      \
+  X(BAD_SOURCE, "bad source address", bad_source)                              \
+  X(LAND, "source is us", land)                                                \
+  X(SYN_FIN, "SYN with FIN", bad_flags)                                        \
+  X(NO_ACK, "no ACK", bad_flags)                                               \
+  X(NO_LISTENER, "no listener", no_listener)                                   \
+  X(LISTEN_RST, "RST to a listener", rst_ignored)                              \
+  X(LISTEN_ACK, "ACK to a listener", ack_unacceptable)                         \
+  X(BACKLOG_FULL, "backlog full", listen_overflows)                            \
+  X(ACCEPT_QUEUE_FULL, "accept queue full", listen_overflows)                  \
+  X(NO_MEMORY, "no memory", no_memory)                                         \
+  X(COOKIE_MISMATCH, "cookie mismatch", syncookies_invalid)                    \
+  X(COOKIE_EXPIRED, "cookie expired", syncookies_invalid)                      \
+  X(PAWS, "PAWS", paws_drops)                                                  \
+  X(TS_MISSING, "timestamp missing", ts_missing)                               \
+  X(OUT_OF_WINDOW, "out of window", out_of_window)                             \
+  X(BAD_ACK, "unacceptable ACK", ack_unacceptable)                             \
+  X(BAD_RST, "unacceptable RST", rst_ignored)                                  \
+  X(OOO_FULL, "out-of-order queue full", ooo_dropped)
+
+enum sk_drop {
+#define SK_X_(n, s, c) SK_DROP_##n,
+  SK_DROPS(SK_X_)
+#undef SK_X_
+      SK_DROP_COUNT
+};
+
+const char *sk_drop_name(int reason); /* "cookie expired"; NULL if unknown */
+
 typedef struct sk_stats {
 #define SK_X_(n, d) uint64_t n;
   SK_COUNTERS(SK_X_)
   SK_GAUGES(SK_X_)
 #undef SK_X_
+  uint64_t drops[SK_DROP_COUNT]; /* by reason */
 } sk_stats;
 
 /* ---- configuration ------------------------------------------------------- */
@@ -179,6 +229,15 @@ typedef struct sk_params {
 #define SK_WSCALE_OFF (-1)  /* no window scale option */
 #define SK_WSCALE_AUTO (-2) /* the smallest shift that covers rcvbuf */
 
+/* SYN cookies (RFC 4987 §3.6): when a listener answers a SYN with a
+ * cookie instead of keeping a half-open connection. */
+enum sk_syncookies {
+  SK_SYNCOOKIES_DEFAULT, /* listen option: the stack's setting */
+  SK_SYNCOOKIES_NEVER,   /* past max_syn_backlog, SYNs are dropped */
+  SK_SYNCOOKIES_AUTO,    /* cookies while the SYN queue is full (Linux's 1) */
+  SK_SYNCOOKIES_ALWAYS   /* every SYN gets a cookie (Linux's 2) */
+};
+
 typedef struct sk_config {
   uint32_t addr;             /* our IPv4 address, host byte order */
   uint8_t secret[16];        /* seeds ISNs, hashes and ports */
@@ -187,6 +246,7 @@ typedef struct sk_config {
   uint32_t max_syn_backlog;  /* half-open connections per listener */
   uint32_t max_time_wait;    /* TIME-WAIT entries; past it, none */
   uint8_t rfc1337;           /* RSTs do not end TIME-WAIT (RFC 1337) */
+  uint8_t syncookies;        /* enum sk_syncookies; AUTO by default */
   uint8_t ttl;
   sk_params params;
   sk_alloc_fn alloc; /* NULL: malloc/realloc/free */
@@ -203,8 +263,10 @@ int sk_random(void *buf, size_t n);
 /* Packets leave the stack as complete IPv4 datagrams. */
 typedef void (*sk_output_fn)(void *ctx, const uint8_t *pkt, size_t len);
 
-enum sk_dir { SK_DIR_IN, SK_DIR_OUT };
-/* Sees every packet the stack receives (before validation) and sends. */
+enum sk_dir { SK_DIR_IN, SK_DIR_OUT, SK_DIR_DROP };
+/* Sees every packet the stack receives (before validation) and sends.
+ * When the stack refuses the packet it last received, a SK_DIR_DROP call
+ * follows, with pkt NULL and len the reason (an sk_drop). */
 typedef void (*sk_trace_fn)(void *ctx, uint64_t now, int dir,
                             const uint8_t *pkt, size_t len);
 
@@ -255,7 +317,8 @@ typedef struct sk_info {
   uint32_t retransmits; /* of this connection */
   uint32_t send_queue, recv_queue, ooo_bytes;
   uint32_t backlog, accept_queue, syn_queue; /* listeners */
-  uint64_t expires_in;                       /* TIME-WAIT: time left */
+  uint32_t max_syn_backlog;
+  uint64_t expires_in; /* TIME-WAIT: time left */
 } sk_info;
 
 typedef void (*sk_visit_fn)(void *ctx, const sk_info *info);
@@ -265,8 +328,10 @@ void sk_stack_connections(const sk_stack *s, uint64_t now, sk_visit_fn fn,
 /* ---- listeners ----------------------------------------------------------- */
 
 typedef struct sk_listen_opts {
-  uint32_t backlog;        /* 0: the stack's */
-  const sk_params *params; /* NULL: the stack's */
+  uint32_t backlog;         /* 0: the stack's */
+  uint32_t max_syn_backlog; /* 0: the stack's */
+  int syncookies;           /* enum sk_syncookies; 0: the stack's */
+  const sk_params *params;  /* NULL: the stack's */
 } sk_listen_opts;
 
 sk_listener *sk_listen(sk_stack *s, uint16_t port, const sk_listen_opts *o,

@@ -14,6 +14,7 @@ local synack = {
   segment = { build = core.segment_build, parse = core.segment_parse },
   errors = core.errors(),     -- every error name, in order
   counters = core.counters(), -- every stats() counter, with its meaning
+  drops = core.drops(), -- every drop reason, with the counter it adds to
 }
 
 trace.install(core.metatables.trace)

@@ -76,13 +76,17 @@ describe("stack configuration", function()
     assert.near(0.010 + 0.050 + 0.010, a.t - t0, 1e-6)
   end)
 
-  it("refuses keys API.md names that are not implemented yet", function()
+  it("takes syncookies as \"auto\", \"always\" or \"never\", for a stack or a listener", function()
     local net = H.net()
-    for key, value in pairs { syncookies = "always" } do
-      local ok, err = pcall(net.host, net, "10.0.0.5", { [key] = value })
-      assert.is_false(ok)
-      assert.matches("not implemented yet", err)
+    for _, mode in ipairs { "auto", "always", "never" } do
+      local s = net:host("10.0.1." .. #mode, { syncookies = mode })
+      assert.truthy(s:listen(80, { syncookies = mode, max_syn_backlog = 4 }))
     end
+    local ok, err = pcall(net.host, net, "10.0.0.5", { syncookies = "sometimes" })
+    assert.is_false(ok)
+    assert.matches("'syncookies'.*\"auto\", \"always\" or \"never\"", err)
+    ok = pcall(net.host, net, "10.0.0.6", { syncookies = true })
+    assert.is_false(ok)
   end)
 
   it("clamps rto_max and rto_min as configured (RFC 6298 (2.4), (2.5))", function()

@@ -18,6 +18,12 @@ describe("docs/reference.md", function()
     end
   end)
 
+  it("names every drop reason", function()
+    for reason in pairs(synack.drops) do
+      assert.truthy(doc:find("| `" .. reason .. "` |", 1, true), reason)
+    end
+  end)
+
   it("names every error", function()
     for _, name in ipairs(synack.errors) do
       assert.truthy(doc:find("`" .. name .. "`", 1, true) or doc:find(name, 1, true), name)

@@ -41,11 +41,20 @@ describe("malformed packets", function()
     net:run(0.1)
   end)
 
-  local function sent_garbage(bytes, counter)
-    local before = stack:stats()[counter]
+  -- bytes get no reply, add one to `counter` and to the drop `reason`,
+  -- and the stack's trace shows the reason on the packet.
+  local function sent_garbage(bytes, counter, reason)
+    local before = stack:stats()
+    local trace = stack:trace()
     peer:send_raw(bytes)
     assert.is_nil(peer:receive(1)) -- no reply at all
-    assert.equal(before + 1, stack:stats()[counter], counter)
+    local after = stack:stats()
+    assert.equal(before[counter] + 1, after[counter], counter)
+    assert.equal(before.drops[reason] + 1, after.drops[reason], reason)
+    assert.equal(synack.drops[reason], counter)
+    assert.equal(1, #trace)
+    assert.equal(reason, trace[1].drop)
+    assert.truthy(tostring(trace):find("(dropped: " .. reason .. ")", 1, true))
     -- and the established connection is unharmed
     assert.equal(5, client_conn:write("still"))
     net:run(0.1)
@@ -58,62 +67,63 @@ describe("malformed packets", function()
     assert.is_nil(peer:receive(1))
     assert.is_true(trace[1].malformed)
     assert.is_true(trace[1].dropped)
-    sent_garbage(syn():sub(1, 20), "malformed") -- an IPv4 header and no TCP
+    sent_garbage(syn():sub(1, 20), "malformed", "bad IPv4 length") -- an IPv4 header and no TCP
   end)
 
   it("drops a packet whose version is not 4 (malformed)", function()
-    sent_garbage(fix_ip_checksum(set_byte(syn(), 1, 0x65)), "malformed")
+    sent_garbage(fix_ip_checksum(set_byte(syn(), 1, 0x65)), "malformed", "bad IPv4 header")
   end)
 
   it("drops a header length below 20 bytes (malformed)", function()
-    sent_garbage(fix_ip_checksum(set_byte(syn(), 1, 0x44)), "malformed")
+    sent_garbage(fix_ip_checksum(set_byte(syn(), 1, 0x44)), "malformed", "bad IPv4 header")
   end)
 
   it("drops a header length beyond the total length (malformed)", function()
     local p = syn()
     p = set_u16(p, 3, 20) -- total length 20, but IHL says 60
-    sent_garbage(fix_ip_checksum(set_byte(p:sub(1, 20), 1, 0x4f)), "malformed")
+    sent_garbage(fix_ip_checksum(set_byte(p:sub(1, 20), 1, 0x4f)), "malformed", "bad IPv4 length")
   end)
 
   it("drops a total length longer than the packet (malformed)", function()
     local p = syn()
-    sent_garbage(fix_ip_checksum(set_u16(p, 3, #p + 10)), "malformed")
+    sent_garbage(fix_ip_checksum(set_u16(p, 3, #p + 10)), "malformed", "bad IPv4 length")
   end)
 
   it("drops a total length shorter than the packet (malformed)", function()
     local p = syn()
-    sent_garbage(fix_ip_checksum(set_u16(p, 3, #p - 4)), "malformed")
+    sent_garbage(fix_ip_checksum(set_u16(p, 3, #p - 4)), "malformed", "bad IPv4 length")
   end)
 
   it("drops a bad IPv4 header checksum (bad_checksum)", function()
     local p = syn()
-    sent_garbage(set_byte(p, 11, p:byte(11) ~ 0xff), "bad_checksum")
+    sent_garbage(set_byte(p, 11, p:byte(11) ~ 0xff), "bad_checksum", "bad IPv4 checksum")
   end)
 
   it("drops a bad TCP checksum without any reply (bad_checksum)", function()
-    sent_garbage(syn{ bad_checksum = true }, "bad_checksum")
+    sent_garbage(syn{ bad_checksum = true }, "bad_checksum", "bad checksum")
   end)
 
   it("drops a TCP data offset below 5 words (malformed)", function()
     local p = syn()
-    sent_garbage(set_byte(p, 33, 0x40), "malformed") -- checksum never read
+    sent_garbage(set_byte(p, 33, 0x40), "malformed", "bad TCP header") -- checksum never read
   end)
 
   it("drops a TCP data offset past the end of the packet (malformed)", function()
-    sent_garbage(set_byte(syn(), 33, 0xf0), "malformed")
+    sent_garbage(set_byte(syn(), 33, 0xf0), "malformed", "bad TCP header")
   end)
 
   it("drops a TCP header cut short (malformed)", function()
     local p = syn():sub(1, 30)
-    sent_garbage(fix_ip_checksum(set_u16(p, 3, 30)), "malformed")
+    sent_garbage(fix_ip_checksum(set_u16(p, 3, 30)), "malformed", "bad TCP header")
   end)
 
   it("drops other protocols (not_tcp)", function()
-    sent_garbage(fix_ip_checksum(set_byte(syn(), 10, 17)), "not_tcp")
+    sent_garbage(fix_ip_checksum(set_byte(syn(), 10, 17)), "not_tcp", "not TCP")
   end)
 
-  it("drops IPv4 fragments: no reassembly (not_tcp)", function()
-    sent_garbage(fix_ip_checksum(set_u16(syn(), 7, 0x2000)), "not_tcp") -- MF
+  it("drops IPv4 fragments: no reassembly (ip_fragments)", function()
+    sent_garbage(fix_ip_checksum(set_u16(syn(), 7, 0x2000)), "ip_fragments", "IPv4 fragment") -- MF
+    sent_garbage(fix_ip_checksum(set_u16(syn(), 7, 0x0001)), "ip_fragments", "IPv4 fragment") -- offset
   end)
 
   it("stops reading options at one whose length is 0, and keeps what came before", function()
@@ -151,7 +161,7 @@ describe("segment.parse", function()
   it("returns nil and a reason for bytes that are not a TCP segment", function()
     local s, err = synack.segment.parse("nonsense")
     assert.is_nil(s)
-    assert.equal("malformed packet", err)
+    assert.equal("bad IPv4 header", err)
   end)
 
   it("wraps sequence numbers modulo 2^32 when building", function()

@@ -118,9 +118,9 @@ describe("listener queues", function()
     assert.equal("ESTABLISHED", first:info().state)
   end)
 
-  it("bound half-open connections by max_syn_backlog", function()
+  it("bound half-open connections by max_syn_backlog (syncookies = \"never\")", function()
     local net = H.net()
-    local stack = net:host(H.SERVER, { max_syn_backlog = 3 })
+    local stack = net:host(H.SERVER, { max_syn_backlog = 3, syncookies = "never" })
     local peer = net:peer(H.PEER)
     local listener = stack:listen(80)
     for port = 1, 10 do

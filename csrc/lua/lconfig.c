@@ -17,7 +17,7 @@ enum kind {
   K_KEEPALIVE, /* false, true, or { idle=, interval=, count= } */
   K_SECRET,    /* a string hashed into the 16-byte secret */
   K_PORTS,     /* { lo, hi } */
-  K_LATER,     /* accepted only with the value that matches today's stack */
+  K_COOKIES,   /* "auto", "always" or "never" */
 };
 
 #define ALL (OPT_STACK | OPT_HOST | OPT_CONNECT | OPT_LISTEN)
@@ -31,40 +31,38 @@ typedef struct keyspec {
   enum kind kind;
   size_t off, width;
   double min, max;
-  const char *today; /* K_LATER: the one value accepted for now */
 } keyspec;
 
 static const keyspec keys[] = {
-    {"msl", ALL, K_SECONDS, P(msl), 0.000001, 2000, NULL},
-    {"fin_timeout", ALL, K_SECONDS, P(fin_timeout), 0.000001, 4000, NULL},
-    {"rto_min", ALL, K_SECONDS, P(rto_min), 0.000001, 4000, NULL},
-    {"rto_max", ALL, K_SECONDS, P(rto_max), 0.000001, 4000, NULL},
-    {"rto_initial", ALL, K_SECONDS, P(rto_initial), 0.000001, 4000, NULL},
-    {"delack", ALL, K_SECONDS, P(delack), 0, 4000, NULL},
-    {"sndbuf", ALL, K_COUNT, P(sndbuf), 1, 1 << 30, NULL},
-    {"rcvbuf", ALL, K_COUNT, P(rcvbuf), 1, 1 << 30, NULL},
-    {"mss", ALL, K_COUNT, P(mss), 64, 65495, NULL},
-    {"syn_retries", ALL, K_COUNT, P(syn_retries), 0, 255, NULL},
-    {"synack_retries", ALL, K_COUNT, P(synack_retries), 0, 255, NULL},
-    {"retries", ALL, K_COUNT, P(retries), 0, 255, NULL},
-    {"nodelay", ALL, K_BOOL, P(nodelay), 0, 1, NULL},
-    {"timestamps", ALL, K_BOOL, P(timestamps), 0, 1, NULL},
-    {"sack", ALL, K_BOOL, P(sack), 0, 1, NULL},
-    {"wscale", ALL, K_WSCALE, P(wscale), 0, 14, NULL},
-    {"keepalive", ALL, K_KEEPALIVE, 0, 0, 0, 0, NULL},
+    {"msl", ALL, K_SECONDS, P(msl), 0.000001, 2000},
+    {"fin_timeout", ALL, K_SECONDS, P(fin_timeout), 0.000001, 4000},
+    {"rto_min", ALL, K_SECONDS, P(rto_min), 0.000001, 4000},
+    {"rto_max", ALL, K_SECONDS, P(rto_max), 0.000001, 4000},
+    {"rto_initial", ALL, K_SECONDS, P(rto_initial), 0.000001, 4000},
+    {"delack", ALL, K_SECONDS, P(delack), 0, 4000},
+    {"sndbuf", ALL, K_COUNT, P(sndbuf), 1, 1 << 30},
+    {"rcvbuf", ALL, K_COUNT, P(rcvbuf), 1, 1 << 30},
+    {"mss", ALL, K_COUNT, P(mss), 64, 65495},
+    {"syn_retries", ALL, K_COUNT, P(syn_retries), 0, 255},
+    {"synack_retries", ALL, K_COUNT, P(synack_retries), 0, 255},
+    {"retries", ALL, K_COUNT, P(retries), 0, 255},
+    {"nodelay", ALL, K_BOOL, P(nodelay), 0, 1},
+    {"timestamps", ALL, K_BOOL, P(timestamps), 0, 1},
+    {"sack", ALL, K_BOOL, P(sack), 0, 1},
+    {"wscale", ALL, K_WSCALE, P(wscale), 0, 14},
+    {"keepalive", ALL, K_KEEPALIVE, 0, 0, 0, 0},
     {"challenge_ack_interval", ALL, K_SECONDS, P(challenge_ack_interval), 0,
-     4000, NULL},
-    {"max_ooo_holes", ALL, K_COUNT, P(max_ooo_holes), 1, 255, NULL},
-    {"max_syn_backlog", STACKS, K_COUNT, C(max_syn_backlog), 1, 1e7, NULL},
-    {"backlog", STACKS | OPT_LISTEN, K_COUNT, C(backlog), 1, 1e7, NULL},
-    {"isn_secret", STACKS, K_SECRET, 0, 0, 0, 0, NULL},
-    {"port_range", STACKS, K_PORTS, 0, 0, 0, 0, NULL},
-    /* Named by API.md, implemented by later work: the value that matches
-     * what the stack does today is accepted, any other raises. */
-    {"syncookies", STACKS | OPT_LISTEN, K_LATER, 0, 0, 0, 0, "never"},
-    {"rfc1337", STACKS, K_BOOL, C(rfc1337), 0, 1, NULL},
-    {"max_time_wait", STACKS, K_COUNT, C(max_time_wait), 0, 1e8, NULL},
-    {NULL, 0, 0, 0, 0, 0, 0, NULL}};
+     4000},
+    {"max_ooo_holes", ALL, K_COUNT, P(max_ooo_holes), 1, 255},
+    {"max_syn_backlog", STACKS | OPT_LISTEN, K_COUNT, C(max_syn_backlog), 1,
+     1e7},
+    {"backlog", STACKS | OPT_LISTEN, K_COUNT, C(backlog), 1, 1e7},
+    {"isn_secret", STACKS, K_SECRET, 0, 0, 0, 0},
+    {"port_range", STACKS, K_PORTS, 0, 0, 0, 0},
+    {"syncookies", STACKS | OPT_LISTEN, K_COOKIES, 0, 0, 0, 0},
+    {"rfc1337", STACKS, K_BOOL, C(rfc1337), 0, 1},
+    {"max_time_wait", STACKS, K_COUNT, C(max_time_wait), 0, 1e8},
+    {NULL, 0, 0, 0, 0, 0, 0}};
 
 static const keyspec *find_key(const char *name) {
   const keyspec *k;
@@ -146,15 +144,6 @@ static void read_ports(lua_State *L, int idx, sk_config *cfg) {
     bad(L, "port_range", "{ lo, hi } with 1 <= lo <= hi <= 65535 expected");
   cfg->port_lo = (uint16_t)lo;
   cfg->port_hi = (uint16_t)hi;
-}
-
-static void read_later(lua_State *L, const keyspec *k, int idx) {
-  const char *v = luaL_tolstring(L, idx, NULL);
-  if (!k->today || strcmp(v, k->today) != 0)
-    luaL_error(L, "bad option '%s' (%s = %s is not implemented yet%s%s)",
-               k->name, k->name, v, k->today ? "; only " : "",
-               k->today ? k->today : "");
-  lua_pop(L, 1);
 }
 
 /* keepalive = false | true | { idle =, interval =, count = } (RFC 1122
@@ -242,9 +231,17 @@ static void read_one(lua_State *L, const keyspec *k, int idx, sk_config *cfg) {
   case K_PORTS:
     read_ports(L, idx, cfg);
     break;
-  case K_LATER:
-    read_later(L, k, idx);
+  case K_COOKIES: {
+    static const char *const modes[] = {"never", "auto", "always", NULL};
+    const char *v = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : "";
+    int i = 0;
+    while (modes[i] && strcmp(modes[i], v) != 0)
+      i++;
+    if (!modes[i])
+      bad(L, k->name, "\"auto\", \"always\" or \"never\" expected");
+    cfg->syncookies = (uint8_t)(SK_SYNCOOKIES_NEVER + i);
     break;
+  }
   }
 }
 

@@ -59,8 +59,7 @@ static int push_parsed(lua_State *L, const uint8_t *pkt, size_t len) {
   int st = wire_parse(pkt, len, 0, &s);
   if (st != WIRE_OK) {
     lua_pushnil(L);
-    lua_pushstring(L, st == WIRE_NOT_TCP ? "not a TCP segment (or a fragment)"
-                                         : "malformed packet");
+    lua_pushstring(L, sk_drop_name(wire_drop_reason(st)));
     return 2;
   }
   lua_createtable(L, 0, 16);
@@ -84,7 +83,8 @@ static int push_parsed(lua_State *L, const uint8_t *pkt, size_t len) {
   lua_setfield(L, -2, "options");
   set_int(L, "ttl", s.ttl);
   set_int(L, "id", s.ip_id);
-  if (wire_parse(pkt, len, 1, &check) == WIRE_BAD_CKSUM) {
+  st = wire_parse(pkt, len, 1, &check);
+  if (st == WIRE_BAD_CKSUM || st == WIRE_IP_CKSUM) {
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "bad_checksum");
   }

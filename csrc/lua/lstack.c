@@ -18,7 +18,10 @@ static void stack_trace_hook(void *ctx, uint64_t now, int dir,
                              const uint8_t *pkt, size_t len) {
   ltrace *tr;
   for (tr = ((lstack *)ctx)->traces; tr; tr = tr->next)
-    sk_lua_trace_add(tr, now, dir == SK_DIR_IN ? 1 : 2, 0, pkt, len);
+    if (dir == SK_DIR_DROP)
+      sk_lua_trace_drop(tr, (int)len);
+    else
+      sk_lua_trace_add(tr, now, dir == SK_DIR_IN ? 1 : 2, 0, pkt, len);
 }
 
 /* The userdata keeps the object at owner_idx (its network) alive. */
@@ -60,6 +63,8 @@ static int stack_listen(lua_State *L) {
     luaL_checktype(L, 3, LUA_TTABLE);
   sk_lua_config(L, 3, OPT_LISTEN, &cfg, listen_extra);
   o.backlog = cfg.backlog;
+  o.max_syn_backlog = cfg.max_syn_backlog;
+  o.syncookies = cfg.syncookies;
   o.params = &cfg.params;
   if (!(l = sk_listen(ls->st, port, &o, &err)))
     return sk_lua_pusherr(L, err);
@@ -111,6 +116,7 @@ static int stack_connections(lua_State *L) {
 
 static int stack_stats(lua_State *L) {
   const sk_stats *st = sk_stack_stats(sk_lua_checkstack(L, 1)->st);
+  int i;
   lua_newtable(L);
 #define X(n, d)                                                                \
   lua_pushinteger(L, (lua_Integer)st->n);                                      \
@@ -118,6 +124,12 @@ static int stack_stats(lua_State *L) {
   SK_COUNTERS(X)
   SK_GAUGES(X)
 #undef X
+  lua_createtable(L, 0, SK_DROP_COUNT); /* drops = { [reason] = n } */
+  for (i = 0; i < SK_DROP_COUNT; i++) {
+    lua_pushinteger(L, (lua_Integer)st->drops[i]);
+    lua_setfield(L, -2, sk_drop_name(i));
+  }
+  lua_setfield(L, -2, "drops");
   return 1;
 }
 

@@ -186,6 +186,16 @@ static int l_counters(lua_State *L) { /* counter name -> its meaning */
   return 1;
 }
 
+static int l_drops(lua_State *L) { /* drop reason -> the counter it adds to */
+  lua_newtable(L);
+#define X(n, s, c)                                                             \
+  lua_pushstring(L, #c);                                                       \
+  lua_setfield(L, -2, s);
+  SK_DROPS(X)
+#undef X
+  return 1;
+}
+
 /* digest(data [, previous]) -> integer: 64-bit FNV-1a, chained over pieces,
  * for scripts that compare byte streams without keeping them.  Not a
  * cryptographic hash. */
@@ -207,6 +217,7 @@ static const luaL_Reg funcs[] = {{"digest", l_digest},
                                  {"strerror", l_strerror},
                                  {"errors", l_errors},
                                  {"counters", l_counters},
+                                 {"drops", l_drops},
                                  {NULL, NULL}};
 
 int luaopen_synack_core(lua_State *L) {

@@ -67,6 +67,7 @@ typedef struct trec {
   uint32_t len;
   uint8_t dir;   /* 0 none (net), 1 in, 2 out */
   uint8_t flags; /* SK_SIM_* */
+  uint8_t drop;  /* 1 + the sk_drop reason the stack refused it for */
   uint8_t *data;
 } trec;
 
@@ -113,6 +114,7 @@ int sk_lua_segment_parse(lua_State *L);
 
 /* ltrace.c */
 ltrace *sk_lua_newtrace(lua_State *L);
+void sk_lua_trace_drop(ltrace *tr, int reason);
 void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
                       const uint8_t *pkt, size_t len);
 void sk_lua_trace_unlink(ltrace **list, ltrace *tr);

@@ -50,7 +50,17 @@ void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
   r->len = (uint32_t)len;
   r->dir = (uint8_t)dir;
   r->flags = (uint8_t)flags;
+  r->drop = 0;
   tr->n++;
+}
+
+/* The stack refused the packet it last received: mark its record. */
+void sk_lua_trace_drop(ltrace *tr, int reason) {
+  size_t i = tr->n;
+  while (i > 0 && tr->recs[i - 1].dir != 1) /* replies may follow it */
+    i--;
+  if (i > 0 && !tr->recs[i - 1].drop)
+    tr->recs[i - 1].drop = (uint8_t)(reason + 1);
 }
 
 void sk_lua_trace_unlink(ltrace **list, ltrace *tr) {
@@ -91,6 +101,10 @@ static int t_index(lua_State *L) {
     if (r->dir) {
       lua_pushstring(L, r->dir == 1 ? "in" : "out");
       lua_setfield(L, -2, "dir");
+    }
+    if (r->drop) {
+      lua_pushstring(L, sk_drop_name(r->drop - 1));
+      lua_setfield(L, -2, "drop");
     }
     if (r->flags & SK_SIM_DROPPED) {
       lua_pushboolean(L, 1);

@@ -168,12 +168,12 @@ static int step_paws(sk_conn *c, rx *r, uint64_t now) {
   if (!(c->flags & CF_TS) || (seg->flags & TCP_RST))
     return GO;
   if (!(seg->opts.has & HAS_TS)) {
-    c->stack->stats.ts_missing++;
+    stack_drop(c->stack, now, SK_DROP_TS_MISSING);
     return STOP;
   }
   if (seq_lt(seg->opts.ts_val, c->ts_recent) &&
       (uint32_t)(now / 1000000) - c->ts_recent_age < PAWS_IDLE_S) {
-    c->stack->stats.paws_drops++;
+    stack_drop(c->stack, now, SK_DROP_PAWS);
     reply_ack(c, r, now);
     return STOP;
   }
@@ -236,7 +236,7 @@ static int step_sequence(sk_conn *c, rx *r, uint64_t now) {
     r->flags &= (uint8_t)~TCP_FIN;
     return GO;
   }
-  c->stack->stats.out_of_window++;
+  stack_drop(c->stack, now, SK_DROP_OUT_OF_WINDOW);
   if (r->flags & TCP_RST)
     return STOP;
   if (r->flags & TCP_SYN) { /* RFC 5961 §4.2: a challenge ACK, limited */
@@ -309,14 +309,14 @@ static int step_syn(sk_conn *c, rx *r, uint64_t now) {
 static int ack_in_syn_received(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   sk_listener *l = c->listener;
   if (!seq_in(seg->ack, c->snd_una + 1, c->snd_max + 1)) {
-    c->stack->stats.ack_unacceptable++;
+    stack_drop(c->stack, now, SK_DROP_BAD_ACK);
     stack_reset_reply(c->stack, now, seg); /* <SEQ=SEG.ACK><CTL=RST> */
     return STOP;
   }
   if (l && l->accept_len >= l->backlog) {
     /* No room to queue it: ignore the ACK, as Linux does; the SYN-ACK is
      * sent again and the peer's ACK with it, maybe after an accept(). */
-    c->stack->stats.listen_overflows++;
+    stack_drop(c->stack, now, SK_DROP_ACCEPT_QUEUE_FULL);
     return STOP;
   }
   c->snd_wnd = c->max_snd_wnd = (uint32_t)seg->win << c->snd_wscale;
@@ -330,19 +330,21 @@ static int ack_in_syn_received(sk_conn *c, const tcp_seg *seg, uint64_t now) {
 static int step_ack(sk_conn *c, rx *r, uint64_t now) {
   const tcp_seg *seg = r->seg;
   uint32_t old_wnd = c->snd_wnd, old_una = c->snd_una;
-  if (!(r->flags & TCP_ACK))
-    return STOP; /* "if the ACK bit is off, drop the segment" */
+  if (!(r->flags & TCP_ACK)) { /* "if the ACK bit is off, drop the segment" */
+    stack_drop(c->stack, now, SK_DROP_NO_ACK);
+    return STOP;
+  }
   if (c->state == SK_SYN_RECEIVED && ack_in_syn_received(c, seg, now) == STOP)
     return STOP;
   if (seq_gt(seg->ack, c->snd_max)) { /* acks something not yet sent */
-    c->stack->stats.ack_unacceptable++;
+    stack_drop(c->stack, now, SK_DROP_BAD_ACK);
     reply_ack(c, r, now);
     return STOP;
   }
   if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
     /* RFC 5961 §5.2: older than any window could explain: a blind
      * injection, discarded with a (challenge) ACK */
-    c->stack->stats.ack_unacceptable++;
+    stack_drop(c->stack, now, SK_DROP_BAD_ACK);
     challenge_ack(c, now);
     return STOP;
   }
@@ -435,7 +437,7 @@ static void fit_ring(sk_conn *c, rx *r) {
 /* Text ahead of RCV.NXT: held in place, its range remembered, the number
  * of ranges capped; answered at once with a duplicate ACK (RFC 5681 §4.2).
  * A FIN with it is remembered until the gap before it fills. */
-static void receive_ahead(sk_conn *c, rx *r) {
+static void receive_ahead(sk_conn *c, rx *r, uint64_t now) {
   sk_stats *st = &c->stack->stats;
   uint32_t hi = r->seq + r->len;
   placing p = {c, r->data, r->seq};
@@ -444,13 +446,13 @@ static void receive_ahead(sk_conn *c, rx *r) {
   if (r->len) {
     sack_note_arrival(c, r->seq);
     if (!asm_fits(&c->ooo, r->seq, hi, c->prm.max_ooo_holes)) {
-      st->ooo_dropped++;
+      stack_drop(c->stack, now, SK_DROP_OOO_FULL);
       return;
     }
     asm_gaps(&c->ooo, r->seq, hi, place, &p);
     if (asm_add(&c->ooo, &c->stack->mem, r->seq, hi, c->prm.max_ooo_holes) !=
         ASM_OK) {
-      st->ooo_dropped++;
+      stack_drop(c->stack, now, SK_DROP_OOO_FULL);
       return;
     }
   }
@@ -498,7 +500,7 @@ static void step_text(sk_conn *c, rx *r, uint64_t now) {
   }
   fit_ring(c, r);
   if (seq_gt(r->seq, c->rcv_nxt)) {
-    receive_ahead(c, r);
+    receive_ahead(c, r, now);
     r->len = 0;
     r->flags &= (uint8_t)~TCP_FIN;
     return;
@@ -546,7 +548,7 @@ static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   rx r;
   if (seg->flags & TCP_ACK) { /* first: the ACK must cover our SYN only */
     if (seq_leq(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max)) {
-      c->stack->stats.ack_unacceptable++;
+      stack_drop(c->stack, now, SK_DROP_BAD_ACK);
       if (!(seg->flags & TCP_RST))
         stack_reset_reply(c->stack, now, seg); /* <SEQ=SEG.ACK><CTL=RST> */
       return;
@@ -555,7 +557,7 @@ static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   }
   if (seg->flags & TCP_RST) { /* second: RST, acceptable only with the ACK */
     if (!ack_ok) {
-      c->stack->stats.rst_ignored++;
+      stack_drop(c->stack, now, SK_DROP_BAD_RST);
       return;
     }
     c->stack->stats.rst_received++;

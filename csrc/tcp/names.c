@@ -42,6 +42,18 @@ int sk_errcode(const char *name) {
   return SK_OK;
 }
 
+static const char *const drop_names[] = {
+#define X(n, s, c) s,
+    SK_DROPS(X)
+#undef X
+};
+
+const char *sk_drop_name(int reason) {
+  if (reason < 0 || reason >= SK_DROP_COUNT)
+    return NULL;
+  return drop_names[reason];
+}
+
 const char *sk_state_name(int state) {
   if (state < 0 || state >= SK_STATE_COUNT)
     return "?";

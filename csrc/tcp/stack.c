@@ -2,6 +2,7 @@
  * stack.c — the stack: configuration, demultiplexing of incoming segments,
  * the 4-tuple table, timers at stack level, and event delivery.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "tcb.h"
@@ -40,6 +41,7 @@ void sk_config_init(sk_config *cfg) {
   p->sack = 1;
   cfg->max_time_wait = 131072; /* net.ipv4.tcp_max_tw_buckets */
   cfg->rfc1337 = 1;
+  cfg->syncookies = SK_SYNCOOKIES_AUTO; /* net.ipv4.tcp_syncookies = 1 */
   p->nodelay = 0;
 }
 
@@ -236,31 +238,63 @@ void stack_reset_reply(sk_stack *s, uint64_t now, const tcp_seg *in) {
 
 /* ---- input --------------------------------------------------------------- */
 
+static const size_t drop_counter[] = {
+#define X(n, str, counter) offsetof(sk_stats, counter),
+    SK_DROPS(X)
+#undef X
+};
+
+void stack_drop(sk_stack *s, uint64_t now, int reason) {
+  *(uint64_t *)((char *)&s->stats + drop_counter[reason]) += 1;
+  s->stats.drops[reason]++;
+  if (s->trace)
+    s->trace(s->trace_ctx, now, SK_DIR_DROP, NULL, (size_t)reason);
+}
+
+/* RFC 1122 §3.2.1.3: a host silently discards a datagram whose source is
+ * not a host's address: "this network" (0/8), loopback (127/8) from the
+ * wire, multicast (224/4) and the reserved and broadcast block (240/4). */
+static int martian_source(uint32_t src, uint32_t us) {
+  uint8_t net = (uint8_t)(src >> 24);
+  return net == 0 || (net == 127 && us >> 24 != 127) || net >= 224;
+}
+
+/* What no connection may receive, before any lookup.  Replies to these
+ * would go to a forged address (LAND: to ourselves), so there are none. */
+static int screen(sk_stack *s, const tcp_seg *seg) {
+  if (seg->daddr != s->cfg.addr)
+    return SK_DROP_NOT_FOR_US;
+  if (seg->saddr == s->cfg.addr)
+    return SK_DROP_LAND;
+  if (martian_source(seg->saddr, s->cfg.addr))
+    return SK_DROP_BAD_SOURCE;
+  /* SYN and FIN together ask to open and close at once: Linux drops it in
+   * LISTEN, FreeBSD (drop_synfin) everywhere; so do we. */
+  if ((seg->flags & (TCP_SYN | TCP_FIN)) == (TCP_SYN | TCP_FIN))
+    return SK_DROP_SYN_FIN;
+  return -1;
+}
+
 void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
   tcp_seg seg;
   sk_conn *c;
   sk_listener *l;
   uint32_t tw;
+  int st;
   if (s->trace)
     s->trace(s->trace_ctx, now, SK_DIR_IN, pkt, len);
-  switch (wire_parse(pkt, len, 1, &seg)) {
-  case WIRE_OK:
-    break;
-  case WIRE_BAD_CKSUM: /* no reply at all: the addresses may be wrong */
-    s->stats.bad_checksum++;
-    return;
-  case WIRE_NOT_TCP:
-    s->stats.not_tcp++;
-    return;
-  default:
-    s->stats.malformed++;
+  /* A bad checksum gets no reply at all: the addresses may be wrong. */
+  if ((st = wire_parse(pkt, len, 1, &seg)) != WIRE_OK) {
+    stack_drop(s, now, wire_drop_reason(st));
     return;
   }
-  if (seg.daddr != s->cfg.addr) {
-    s->stats.not_for_us++;
+  if ((st = screen(s, &seg)) >= 0) {
+    stack_drop(s, now, st);
     return;
   }
   s->stats.segments_in++;
+  if (seg.opts.has & (HAS_BAD_OPTION | HAS_ODD_OPTION))
+    s->stats.bad_options++;
   if ((c = conn_lookup(s, seg.saddr, seg.sport, seg.dport)) != NULL)
     tcp_input(c, &seg, now);
   else if ((tw = tw_lookup(s, seg.saddr, seg.sport, seg.dport)) != 0 &&
@@ -269,7 +303,7 @@ void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
   else if ((l = listener_find(s, seg.dport)) != NULL)
     listener_input(l, &seg, now);
   else { /* RFC 9293 §3.10.7.1: CLOSED */
-    s->stats.no_listener++;
+    stack_drop(s, now, SK_DROP_NO_LISTENER);
     stack_reset_reply(s, now, &seg);
   }
 }

@@ -32,8 +32,11 @@ struct sk_listener {
   sk_listener *next;
   uint16_t port;
   uint32_t backlog;
-  uint32_t syn_queue;  /* children in SYN-RECEIVED */
-  uint32_t accept_len; /* established children not yet accepted */
+  uint32_t max_syn_backlog;
+  uint32_t syn_queue;     /* children in SYN-RECEIVED */
+  uint64_t cookies_until; /* returning ACKs may carry cookies until then */
+  uint8_t syncookies;     /* enum sk_syncookies, never DEFAULT */
+  uint32_t accept_len;    /* established children not yet accepted */
   sk_conn *accept_head, *accept_tail;
   sk_params params;
 };
@@ -116,6 +119,10 @@ uint64_t stack_prf(const sk_stack *s, int domain, uint32_t laddr,
                    uint32_t extra);
 uint32_t isn_for(const sk_stack *s, uint64_t now, uint32_t laddr,
                  uint16_t lport, uint32_t raddr, uint16_t rport);
+
+/* Counts a refused packet under its reason (and the counter the reason
+ * adds to) and tells the trace hook. */
+void stack_drop(sk_stack *s, uint64_t now, int reason);
 
 /* Emits one segment built from *seg (addresses, ports, flags, ...); the
  * payload, if any, is already in place in s->obuf when seg->data is NULL. */

@@ -35,7 +35,7 @@ sk_conn *tcb_new(sk_stack *s, const sk_params *prm) {
 
 /* The smallest shift that lets the window cover the receive buffer
  * (RFC 7323 §2.3), unless one was configured. */
-static uint8_t our_wscale(const sk_params *p) {
+uint8_t tcb_our_wscale(const sk_params *p) {
   uint8_t s = 0;
   if (p->wscale >= 0)
     return (uint8_t)p->wscale;
@@ -60,7 +60,7 @@ void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
   c->rport = rport;
   c->ts_offset = tcb_ts_offset(c->stack, laddr, lport, raddr, rport);
   if (c->prm.wscale != SK_WSCALE_OFF)
-    c->rcv_wscale = our_wscale(&c->prm);
+    c->rcv_wscale = tcb_our_wscale(&c->prm);
 }
 
 uint32_t tcb_ts_now(const sk_conn *c, uint64_t now) {

@@ -126,6 +126,7 @@ void tcb_enter_time_wait(sk_conn *c, uint64_t now);
 void tcb_fin_wait_2(sk_conn *c, uint64_t now);
 uint32_t tcb_rcv_window(const sk_conn *c);
 void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now);
+uint8_t tcb_our_wscale(const sk_params *p); /* the shift our SYN offers */
 void tcb_established(sk_conn *c, uint64_t now);
 void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
                    uint16_t rport);

@@ -391,7 +391,7 @@ int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now) {
     if (!s->cfg.rfc1337 && seg->seq == e->rcv_nxt)
       tw_drop(s, i, now);
     else
-      s->stats.rst_ignored++;
+      stack_drop(s, now, SK_DROP_BAD_RST);
     return 1;
   }
   if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
@@ -406,7 +406,7 @@ int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now) {
   }
   if ((e->flags & TWF_TS) && (seg->opts.has & HAS_TS) &&
       seq_lt(seg->opts.ts_val, e->ts_recent)) { /* RFC 7323 §5.3 PAWS */
-    s->stats.paws_drops++;
+    stack_drop(s, now, SK_DROP_PAWS);
     tw_ack(s, e, now);
     return 1;
   }

@@ -5,6 +5,8 @@
  */
 #include "wire.h"
 
+#include "../synack.h"
+
 #include <string.h>
 
 /* ---- checksum (RFC 1071) ------------------------------------------------- */
@@ -69,27 +71,36 @@ static void parse_one_option(uint8_t kind, const uint8_t *v, size_t vlen,
     if (vlen == 2 && rd16(v) != 0) {
       o->has |= HAS_MSS;
       o->mss = rd16(v);
-    }
+    } else
+      o->has |= HAS_ODD_OPTION;
     break;
   case OPT_WSCALE:
     if (vlen == 1) {
       o->has |= HAS_WSCALE;
       o->wscale = v[0];
-    }
+      if (v[0] > 14) /* RFC 7323 §2.3: used as 14 */
+        o->has |= HAS_ODD_OPTION;
+    } else
+      o->has |= HAS_ODD_OPTION;
     break;
   case OPT_SACK_PERM:
     if (vlen == 0)
       o->has |= HAS_SACK_PERM;
+    else
+      o->has |= HAS_ODD_OPTION;
     break;
   case OPT_TS:
     if (vlen == 8) {
       o->has |= HAS_TS;
       o->ts_val = rd32(v);
       o->ts_ecr = rd32(v + 4);
-    }
+    } else
+      o->has |= HAS_ODD_OPTION;
     break;
   case OPT_SACK:
-    if (vlen >= 8 && vlen % 8 == 0) {
+    if (vlen < 8 || vlen % 8 != 0) {
+      o->has |= HAS_ODD_OPTION;
+    } else {
       size_t i, nblk = vlen / 8;
       o->has |= HAS_SACK;
       o->nsack = 0;
@@ -184,23 +195,53 @@ size_t wire_build_options(const tcp_opts *o, uint8_t *p, size_t cap) {
 
 /* ---- parse --------------------------------------------------------------- */
 
+/* IPv4 options (RFC 791 §3.1): skipped, as RFC 1122 §3.2.1.8 allows for
+ * those a host does not implement, once their lengths are sound.  Source
+ * routes are refused, as Linux does by default (accept_source_route = 0):
+ * honouring one would let a spoofer receive the replies. */
+static int parse_ip_options(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t kind = p[i], olen;
+    if (kind == 0) /* end of option list */
+      break;
+    if (kind == 1) { /* no operation */
+      i++;
+      continue;
+    }
+    if (i + 1 >= n || (olen = p[i + 1]) < 2 || olen > n - i)
+      return WIRE_IP_OPTIONS;
+    if (kind == 131 || kind == 137) /* loose, strict source route */
+      return WIRE_SOURCE_ROUTE;
+    i += olen;
+  }
+  return WIRE_OK;
+}
+
 static int parse_ip(const uint8_t *pkt, size_t len, int verify, tcp_seg *s,
                     size_t *ihl) {
   size_t total;
   uint16_t frag;
   if (len < IP_HDR_LEN || pkt[0] >> 4 != 4)
-    return WIRE_MALFORMED;
+    return WIRE_IP_HEADER;
   *ihl = (size_t)(pkt[0] & 0x0f) * 4;
+  if (*ihl < IP_HDR_LEN)
+    return WIRE_IP_HEADER;
   total = rd16(pkt + 2);
-  if (*ihl < IP_HDR_LEN || *ihl > total || total != len)
-    return WIRE_MALFORMED;
+  if (*ihl > total || total != len)
+    return WIRE_IP_LENGTH;
   if (verify && cksum_fold(cksum_add(0, pkt, *ihl)) != 0)
-    return WIRE_BAD_CKSUM;
+    return WIRE_IP_CKSUM;
   frag = rd16(pkt + 6);
   if ((frag & 0x3fff) != 0) /* more-fragments set, or an offset */
-    return WIRE_NOT_TCP;
+    return WIRE_FRAGMENT;
   if (pkt[9] != IP_PROTO_TCP)
     return WIRE_NOT_TCP;
+  if (*ihl > IP_HDR_LEN) {
+    int st = parse_ip_options(pkt + IP_HDR_LEN, *ihl - IP_HDR_LEN);
+    if (st != WIRE_OK)
+      return st;
+  }
   s->tos = pkt[1];
   s->ip_id = rd16(pkt + 4);
   s->ttl = pkt[8];
@@ -218,10 +259,10 @@ int wire_parse(const uint8_t *pkt, size_t len, int verify, tcp_seg *s) {
   t = pkt + ihl;
   tlen = len - ihl;
   if (tlen < TCP_HDR_LEN)
-    return WIRE_MALFORMED;
+    return WIRE_TCP_HEADER;
   s->hdr_len = (uint8_t)((t[12] >> 4) * 4);
   if (s->hdr_len < TCP_HDR_LEN || s->hdr_len > tlen)
-    return WIRE_MALFORMED;
+    return WIRE_TCP_HEADER;
   if (verify &&
       cksum_fold(cksum_add(pseudo_sum(s->saddr, s->daddr, (uint32_t)tlen), t,
                            tlen)) != 0)
@@ -239,6 +280,21 @@ int wire_parse(const uint8_t *pkt, size_t len, int verify, tcp_seg *s) {
   s->data = t + s->hdr_len;
   s->len = (uint32_t)(tlen - s->hdr_len);
   return WIRE_OK;
+}
+
+int wire_drop_reason(int status) {
+  static const uint8_t reason[] = {
+      [WIRE_IP_HEADER] = SK_DROP_IP_HEADER,
+      [WIRE_IP_LENGTH] = SK_DROP_IP_LENGTH,
+      [WIRE_IP_CKSUM] = SK_DROP_IP_CHECKSUM,
+      [WIRE_FRAGMENT] = SK_DROP_FRAGMENT,
+      [WIRE_NOT_TCP] = SK_DROP_NOT_TCP,
+      [WIRE_IP_OPTIONS] = SK_DROP_IP_OPTIONS,
+      [WIRE_SOURCE_ROUTE] = SK_DROP_SOURCE_ROUTE,
+      [WIRE_TCP_HEADER] = SK_DROP_TCP_HEADER,
+      [WIRE_BAD_CKSUM] = SK_DROP_BAD_CHECKSUM,
+  };
+  return status > 0 && status <= WIRE_BAD_CKSUM ? reason[status] : -1;
 }
 
 /* ---- build --------------------------------------------------------------- */

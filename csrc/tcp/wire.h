@@ -42,7 +42,9 @@ enum {
   HAS_SACK_PERM = 1 << 2,
   HAS_TS = 1 << 3,
   HAS_SACK = 1 << 4,
-  HAS_BAD_OPTION = 1 << 7 /* parsing stopped at a malformed option */
+  HAS_ODD_OPTION = 1 << 6, /* an option of the wrong length or value: ignored
+                              (a window scale past 14 is clamped later) */
+  HAS_BAD_OPTION = 1 << 7  /* parsing stopped at a malformed option */
 };
 
 #define TCP_MAX_SACK 4
@@ -74,18 +76,26 @@ typedef struct tcp_seg {
   uint32_t len; /* payload bytes */
 } tcp_seg;
 
-/* Why a packet was refused; each maps to a counter of stats(). */
+/* Why a packet was refused; each maps to a drop reason of stats(). */
 enum wire_status {
   WIRE_OK = 0,
-  WIRE_MALFORMED, /* lengths or fields impossible */
-  WIRE_BAD_CKSUM, /* IPv4 header or TCP checksum wrong */
-  WIRE_NOT_TCP,   /* another protocol, or a fragment */
+  WIRE_IP_HEADER,    /* not version 4, or a header length below 20 */
+  WIRE_IP_LENGTH,    /* total length not the packet's, or below the header */
+  WIRE_IP_CKSUM,     /* IPv4 header checksum wrong */
+  WIRE_FRAGMENT,     /* more-fragments set, or an offset */
+  WIRE_NOT_TCP,      /* another protocol */
+  WIRE_IP_OPTIONS,   /* an IPv4 option of impossible length */
+  WIRE_SOURCE_ROUTE, /* a loose or strict source route (RFC 791) */
+  WIRE_TCP_HEADER,   /* TCP header cut short, data offset impossible */
+  WIRE_BAD_CKSUM,    /* TCP checksum wrong */
 };
 
 /* Parses an IPv4 packet carrying TCP.  With verify set, both checksums are
  * checked.  On any status but WIRE_OK, *seg is partly filled and must not
  * be used. */
 int wire_parse(const uint8_t *pkt, size_t len, int verify, tcp_seg *seg);
+/* The sk_drop reason of a status other than WIRE_OK. */
+int wire_drop_reason(int status);
 
 /* Parses TCP options; stops (and sets HAS_BAD_OPTION) at the first option
  * whose length is impossible, keeping what came before. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../synack.h"
 #include "../tcp/wire.h"
 #include "check.h"
 
@@ -101,6 +102,46 @@ static void test_known_packets(void) {
   CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_OK);
 }
 
+/* The packet with `opts` (a multiple of 4 bytes) spliced in as IPv4
+ * options after the 20-byte header. */
+static size_t with_ip_options(const uint8_t *pkt, size_t n, const char *opts,
+                              size_t olen, uint8_t *out) {
+  memcpy(out, pkt, 20);
+  memcpy(out + 20, opts, olen);
+  memcpy(out + 20 + olen, pkt + 20, n - 20);
+  out[0] = (uint8_t)(0x40 | (20 + olen) / 4);
+  wr16(out + 2, (uint16_t)(n + olen));
+  return n + olen;
+}
+
+/* RFC 791 §3.1 options: skipped when sound (RFC 1122 §3.2.1.8), refused
+ * when a length is impossible; source routes refused (Linux's default). */
+static void test_ip_options(const uint8_t *pkt, size_t n) {
+  uint8_t out[128];
+  tcp_seg s;
+  size_t m;
+  m = with_ip_options(pkt, n, "\x01\x01\x01\x00", 4, out); /* NOPs, EOL */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_OK);
+  CHECK_EQ(s.sport, 49152);
+  m = with_ip_options(pkt, n, "\x07\x07\x04\x00\x00\x00\x00\x00", 8,
+                      out); /* record route, room for one address */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_OK);
+  m = with_ip_options(pkt, n, "\x83\x07\x04\x0a\x00\x00\x01\x00", 8,
+                      out); /* loose source route */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_SOURCE_ROUTE);
+  m = with_ip_options(pkt, n, "\x89\x07\x04\x0a\x00\x00\x01\x00", 8,
+                      out); /* strict source route */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_SOURCE_ROUTE);
+  m = with_ip_options(pkt, n, "\x07\x00\x00\x00", 4, out); /* length 0 */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_IP_OPTIONS);
+  m = with_ip_options(pkt, n, "\x07\x01\x00\x00", 4, out); /* length 1 */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_IP_OPTIONS);
+  m = with_ip_options(pkt, n, "\x01\x07\x09\x00", 4, out); /* past it */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_IP_OPTIONS);
+  m = with_ip_options(pkt, n, "\x01\x01\x01\x07", 4, out); /* no length */
+  CHECK_EQ(wire_parse(out, m, 0, &s), WIRE_IP_OPTIONS);
+}
+
 static void test_malformed(void) {
   uint8_t pkt[64], bad[64];
   size_t n = unhex(SYN_HEX, pkt), i;
@@ -110,33 +151,42 @@ static void test_malformed(void) {
     CHECK(wire_parse(pkt, i, 1, &s) != WIRE_OK);
   memcpy(bad, pkt, n);
   bad[0] = 0x65; /* version 6 */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_MALFORMED);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_IP_HEADER);
   memcpy(bad, pkt, n);
   bad[0] = 0x44; /* IHL 16 bytes */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_MALFORMED);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_IP_HEADER);
   memcpy(bad, pkt, n);
   bad[0] = 0x4f; /* IHL 60 bytes, longer than the packet */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_MALFORMED);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_IP_LENGTH);
+  memcpy(bad, pkt, n);
+  bad[3]--; /* total length one short of the packet */
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_IP_LENGTH);
   memcpy(bad, pkt, n);
   bad[32] = 0x40; /* data offset 16 bytes */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_MALFORMED);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_TCP_HEADER);
   bad[32] = 0xf0; /* data offset 60 bytes, past the end */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_MALFORMED);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_TCP_HEADER);
   memcpy(bad, pkt, n);
   bad[9] = 17; /* UDP */
   CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_NOT_TCP);
   memcpy(bad, pkt, n);
   bad[6] = 0x20; /* more fragments */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_NOT_TCP);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_FRAGMENT);
   memcpy(bad, pkt, n);
   bad[7] = 0x08; /* a fragment offset */
-  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_NOT_TCP);
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_FRAGMENT);
+  memcpy(bad, pkt, n);
+  bad[6] = 0x40; /* DF alone is no fragment */
+  CHECK_EQ(wire_parse(bad, n, 0, &s), WIRE_OK);
   memcpy(bad, pkt, n);
   bad[40] ^= 0x01; /* one bit of the TCP part */
   CHECK_EQ(wire_parse(bad, n, 1, &s), WIRE_BAD_CKSUM);
   memcpy(bad, pkt, n);
   bad[8] ^= 0x01; /* one bit of the IP header (TTL) */
-  CHECK_EQ(wire_parse(bad, n, 1, &s), WIRE_BAD_CKSUM);
+  CHECK_EQ(wire_parse(bad, n, 1, &s), WIRE_IP_CKSUM);
+  CHECK_EQ(wire_drop_reason(WIRE_IP_CKSUM), SK_DROP_IP_CHECKSUM);
+  CHECK_EQ(wire_drop_reason(WIRE_OK), -1);
+  test_ip_options(pkt, n);
   /* random corruption never crashes the parser (run under ASan/UBSan) */
   srand(1);
   for (i = 0; i < 200000; i++) {
@@ -176,15 +226,23 @@ static void test_options(void) {
   parse_opts("02", &o); /* a kind without its length byte */
   CHECK_EQ(o.has, HAS_BAD_OPTION);
   parse_opts("02030500", &o); /* MSS of length 3: not an MSS */
-  CHECK_EQ(o.has & HAS_MSS, 0);
+  CHECK_EQ(o.has, HAS_ODD_OPTION);
   parse_opts("02040000", &o); /* MSS 0: ignored, as if absent */
-  CHECK_EQ(o.has, 0);
+  CHECK_EQ(o.has, HAS_ODD_OPTION);
+  parse_opts("0303ff00", &o); /* WS 255: kept, flagged, clamped later */
+  CHECK(o.has == (HAS_WSCALE | HAS_ODD_OPTION) && o.wscale == 255);
+  parse_opts("030400000000", &o); /* WS of length 4 */
+  CHECK_EQ(o.has, HAS_ODD_OPTION);
+  parse_opts("04030000", &o); /* SACK-permitted with a value */
+  CHECK_EQ(o.has, HAS_ODD_OPTION);
   parse_opts("fe0612345678020405b4", &o); /* an unknown option is skipped */
   CHECK(o.has == HAS_MSS && o.mss == 1460);
-  parse_opts("050600000001ff", &o); /* SACK of 4 bytes: not a block */
-  CHECK_EQ(o.has & HAS_SACK, 0);
+  parse_opts("050600000001ff", &o); /* SACK of 4 bytes, then a stray kind */
+  CHECK_EQ(o.has, HAS_ODD_OPTION | HAS_BAD_OPTION);
+  parse_opts("050e000000010000000200000000", &o); /* 12 bytes: 1.5 blocks */
+  CHECK_EQ(o.has, HAS_ODD_OPTION);
   parse_opts("080600000001", &o); /* TS of the wrong length */
-  CHECK_EQ(o.has & HAS_TS, 0);
+  CHECK_EQ(o.has, HAS_ODD_OPTION);
   /* SACK blocks */
   parse_opts("0101050a0000000a00000014", &o);
   CHECK(o.has == HAS_SACK && o.nsack == 1 && o.sack[0][0] == 10 &&

@@ -27,7 +27,8 @@ end
 -- (the SYN itself is seq 0), as the API promises; absolute without a SYN.
 function M.line(s, isn, absolute)
   if s.malformed then
-    return ("%.6f IP [malformed packet, %d bytes]"):format(s.t or 0, #(s.raw or ""))
+    return ("%.6f IP [malformed packet, %d bytes]%s"):format(s.t or 0, #(s.raw or ""),
+      s.drop and (" (dropped: %s)"):format(s.drop) or "")
   end
   local key, back = flow_key(s), back_key(s)
   local base, peer_base = 0, 0
@@ -57,6 +58,7 @@ function M.line(s, isn, absolute)
   out[#out + 1] = (", length %d"):format(s.len)
   if s.bad_checksum then out[#out + 1] = " [bad tcp cksum]" end
   if s.dropped then out[#out + 1] = " (dropped)" end
+  if s.drop then out[#out + 1] = (" (dropped: %s)"):format(s.drop) end
   return table.concat(out)
 end
 
