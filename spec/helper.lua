@@ -61,7 +61,7 @@ function H.peer_connect(net, peer, stack_addr, port, opts)
   local sport = opts.sport or 40000
   peer:send{ to = stack_addr, sport = sport, dport = port, flags = "S", seq = isn,
              win = opts.win or 65535, options = opts.options or { mss = 1460 } }
-  local synack_seg = peer:expect("S.", { ack = isn + 1 })
+  local synack_seg = peer:expect("S.", { ack = (isn + 1) & 0xffffffff })
   local ts = opts.options and opts.options.ts -- keep timestamps going
   peer:send{ to = stack_addr, sport = sport, dport = port, flags = ".", seq = isn + 1,
              ack = synack_seg.seq + 1, win = opts.win or 65535,
