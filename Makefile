@@ -4,6 +4,7 @@
 #   make test       install what is missing, build, run every test
 #   make sanitize   the C tests and the specs under ASan + UBSan
 #   make bench      the benchmarks (QUICK=1 for a short run)
+#   make fuzz       libFuzzer on each target for FUZZ_TIME seconds (60)
 #   make rock       install the rock from this checkout with luarocks
 #   make format     clang-format the C sources (format-check: only look)
 
@@ -21,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Run from the checkout: the Lua files in lua/, the C module in $(BUILD)/.
 RUN_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
 
-.PHONY: all deps build demo test ctest spec sanitize bench rock format format-check clean
+.PHONY: all deps build demo test ctest spec sanitize bench fuzz fuzz-seeds rock format format-check clean
 
 all: build
 
@@ -68,15 +69,41 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSYNACK_BENCH=ON -DSYNACK_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench_timewait $(if $(QUICK),100000,200000)
+	$(BENCH_BUILD)/bench_synflood $(if $(QUICK),200000,1000000)
+
+# Fuzzing: clang-14 with libFuzzer, ASan and UBSan.  New inputs go to
+# $(FUZZ_BUILD)/corpus-*; the seeds in fuzz/corpus are read, not written.
+# A crash leaves crash-* in $(FUZZ_BUILD): copy it to fuzz/regressions/.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_TARGETS ?= wire stack
+fuzz: deps
+	@command -v clang-14 >/dev/null || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-14
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DSYNACK_FUZZ=ON -DSYNACK_TESTS=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
+	  (cd $(FUZZ_BUILD) && ./fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -max_len=4096 -timeout=10 corpus-$$t $(CURDIR)/fuzz/corpus/$$t) > $(FUZZ_BUILD)/fuzz_$$t.log 2>&1; \
+	  rc=$$?; grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss)|ERROR|SUMMARY|Test unit written" \
+	    $(FUZZ_BUILD)/fuzz_$$t.log; \
+	  [ $$rc -eq 0 ] || { tail -60 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	done
+
+# Regenerates the seed corpus from simulated exchanges (fuzz/seeds.lua).
+fuzz-seeds: build
+	$(RUN_ENV) $(LUA) fuzz/seeds.lua
 
 rock: deps
 	luarocks --lua-version=5.4 make rockspec/synack-scm-1.rockspec
 
 format:
-	clang-format -i csrc/*.h csrc/*/*.c csrc/*/*.h
+	clang-format -i csrc/*.h csrc/*/*.c csrc/*/*.h fuzz/*.c bench/*.c
 
 format-check:
-	clang-format --dry-run -Werror csrc/*.h csrc/*/*.c csrc/*/*.h
+	clang-format --dry-run -Werror csrc/*.h csrc/*/*.c csrc/*/*.h fuzz/*.c bench/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build.luarocks
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD) build.luarocks
