@@ -123,6 +123,7 @@ describe("SYN cookies", function()
 
   it("are sent by \"auto\" only once the SYN queue is full (the default)", function()
     setup({ max_syn_backlog = 4 })
+    assert.equal(4, listener:info().max_syn_backlog)
     for port = 1, 10 do syn(peer, port) end
     local segs = H.drain(peer)
     assert.equal(10, #segs)

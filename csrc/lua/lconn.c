@@ -409,6 +409,7 @@ void sk_lua_pushinfo(lua_State *L, const sk_info *info) {
     SETI(backlog);
     SETI(accept_queue);
     SETI(syn_queue);
+    SETI(max_syn_backlog);
   }
   if (info->state == SK_TIME_WAIT)
     SETS(expires_in);
