@@ -175,7 +175,7 @@ static void app_read(void) {
 }
 
 static void step(input *in) {
-  unsigned op = u8(in) % 10;
+  unsigned op = u8(in) % 11;
   switch (op) {
   case 0: /* the clock moves; timers fire */
     w.now += (uint64_t)u16(in) * 1000 + u8(in);
@@ -271,6 +271,30 @@ static void step(input *in) {
       w.active =
           sk_connect(w.s, w.now, PEER, (uint16_t)(1 + u8(in)), NULL, &(int){0});
     break;
+  case 10: { /* an ACK below what was sent, with SACK blocks above it */
+    uint8_t opts[TCP_OPT_MAX];
+    uint32_t ack = w.srv_nxt - u16(in), lo;
+    unsigned i, nblk = 1 + u8(in) % 3;
+    opts[0] = OPT_NOP;
+    opts[1] = OPT_NOP;
+    opts[2] = OPT_TS;
+    opts[3] = 10;
+    wr32(opts + 4, (uint32_t)(w.now / 1000) + 1);
+    wr32(opts + 8, w.srv_tsval);
+    opts[12] = OPT_NOP;
+    opts[13] = OPT_NOP;
+    opts[14] = OPT_SACK;
+    opts[15] = (uint8_t)(2 + 8 * nblk);
+    for (i = 0, lo = ack; i < nblk; i++) {
+      lo += u16(in) % 4096;
+      wr32(opts + 16 + 8 * i, lo);
+      lo += 1 + u16(in) % 4096;
+      wr32(opts + 20 + 8 * i, lo);
+    }
+    peer_send(40000, TCP_ACK, w.srv_ack, ack, 65535, 0, opts, 16 + 8 * nblk,
+              w.peer_isn);
+    break;
+  }
   case 9:
     if (w.active && w.active->state != SK_CLOSED) {
       sk_conn *a = w.active;

@@ -93,6 +93,10 @@ local programs = {
     pack(">BI2I4B", 7, 2000, 1, 0) .. pack(">BI2I4B", 7, 2001, 1, 0) ..
     pack(">BI2I4B", 7, 2002, 1, 0) .. pack(">BI2I4B", 7, 2003, 1, 0) ..
     pack(">BI2I4B", 7, 2004, 1, 0) .. CLOCK(3000),
+  sack_recovery = pack(">BI4", 0, 3) .. WRITE(20000) .. CLOCK(10) ..
+    pack(">BI2BI2I2", 10, 6000, 0, 536, 536) .. pack(">BI2BI2I2", 10, 6000, 0, 536, 1072) ..
+    pack(">BI2BI2I2", 10, 6000, 0, 536, 1608) .. pack(">BI2BI2I2I2I2", 10, 6000, 1, 536, 1608, 536, 536) ..
+    CLOCK(5) .. seg(2, ACK, 0, 0, 65535, 0) .. CLOCK(300),
   active_open = pack(">BI4", 0, 1) .. pack("BB", 8, 80) ..
     pack(">BBI4bI2", 9, 0x12, 5000, 0, 65535) .. pack(">BBI4bI2", 9, 0x10, 5001, 0, 65535) ..
     CLOCK(1000),
