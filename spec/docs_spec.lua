@@ -33,7 +33,7 @@ describe("docs/reference.md", function()
   it("names every method of every object", function()
     local mts = require("synack.core").metatables
     local prefix = { sim = "net", stack = "stack", listener = "listener", conn = "conn",
-                     peer = "peer", trace = "trace" }
+                     peer = "peer", trace = "trace", capture = "capture" }
     for kind, mt in pairs(mts) do
       for name in pairs(mt.methods) do
         local call = prefix[kind] .. ":" .. name

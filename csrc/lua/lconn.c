@@ -128,7 +128,38 @@ static int deliver(lua_State *L) {
     }
   }
   lua_settop(L, ud);
+  /* A task waiting on this conn (synack.task) hears of every event. */
+  if (get_handler(L, ud, SK_LUA_WAKE)) {
+    lua_pushvalue(L, ud);
+    lua_pushstring(L, event_names[ev]);
+    if (ev == SK_EV_CLOSED && arg != SK_OK)
+      lua_pushstring(L, sk_errname(arg));
+    else
+      lua_pushnil(L);
+    sk_lua_pcall(L, lc->ls->drv, 3, 0);
+    lua_settop(L, ud);
+  }
   update_anchor(L, ud, lc);
+  return 0;
+}
+
+/* core.set_waker(conn | listener, fn | nil): the hook synack.task uses to
+ * learn of events without taking the place of the script's handlers. */
+int sk_lua_set_waker(lua_State *L) {
+  lconn *lc = luaL_testudata(L, 1, CONN_MT);
+  if (!lc && !luaL_testudata(L, 1, LISTENER_MT))
+    return luaL_argerror(L, 1, "a connection or a listener expected");
+  if (!lua_isnil(L, 2))
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushvalue(L, 2);
+  lua_setfield(L, -2, SK_LUA_WAKE);
+  lua_settop(L, 1);
+  if (lc)
+    update_anchor(L, 1, lc);
+  else
+    sk_lua_listener_anchor(L, 1);
   return 0;
 }
 

@@ -11,12 +11,25 @@ static llistener *checklistener(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, LISTENER_MT);
 }
 
-static int has_accept_handler(lua_State *L, int ud) {
+static int has_field(lua_State *L, int ud, const char *name) {
   int yes;
   lua_getiuservalue(L, ud, 1);
-  yes = lua_getfield(L, -1, "accept") == LUA_TFUNCTION;
+  yes = lua_getfield(L, -1, name) == LUA_TFUNCTION;
   lua_pop(L, 2);
   return yes;
+}
+
+static int has_accept_handler(lua_State *L, int ud) {
+  return has_field(L, ud, "accept");
+}
+
+/* Kept alive while something will take its connections: a handler or a
+ * waiting task. */
+void sk_lua_listener_anchor(lua_State *L, int ud) {
+  llistener *ll = lua_touserdata(L, ud);
+  sk_lua_anchor(
+      L, ud,
+      ll->l && (has_accept_handler(L, ud) || has_field(L, ud, SK_LUA_WAKE)));
 }
 
 /* Runs protected (see listener_event): ll. */
@@ -35,6 +48,14 @@ static int deliver(lua_State *L) {
     sk_lua_newconn(L, ll->ls, c, 0);
     if (!sk_lua_pcall(L, ll->ls->drv, 1, 0))
       break;
+  }
+  if (ll->l && !has_accept_handler(L, ud) && has_field(L, ud, SK_LUA_WAKE)) {
+    lua_getiuservalue(L, ud, 1);
+    lua_getfield(L, -1, SK_LUA_WAKE);
+    lua_remove(L, -2);
+    lua_pushvalue(L, ud);
+    lua_pushliteral(L, "accept");
+    sk_lua_pcall(L, ll->ls->drv, 2, 0);
   }
   return 0;
 }
@@ -86,7 +107,7 @@ static int listener_on(lua_State *L) {
   lua_getiuservalue(L, 1, 1);
   lua_pushvalue(L, 3);
   lua_setfield(L, -2, "accept");
-  sk_lua_anchor(L, 1, ll->l && !lua_isnil(L, 3));
+  sk_lua_listener_anchor(L, 1);
   if (ll->l) /* connections already queued go to the new handler */
     sk_listener_set_callback(ll->l, listener_event, ll);
   lua_settop(L, 1);

@@ -144,6 +144,21 @@ static int stack_trace(lua_State *L) {
   return 1;
 }
 
+/* stack:pcap(path) -> capture | nil, err: every packet the stack sends and
+ * receives from now on, written as it happens. */
+static int stack_pcap(lua_State *L) {
+  lstack *ls = sk_lua_checkstack(L, 1);
+  ltrace *tr = sk_lua_newcapture(L, luaL_checkstring(L, 2));
+  if (!tr)
+    return 2; /* nil, err */
+  if (!ls->traces)
+    sk_stack_set_trace(ls->st, stack_trace_hook, ls);
+  tr->next = ls->traces;
+  ls->traces = tr;
+  tr->owner = &ls->traces;
+  return 1;
+}
+
 /* ---- closing ------------------------------------------------------------- */
 
 /* Conn and listener objects of this stack lose their C objects, which
@@ -222,6 +237,7 @@ static const luaL_Reg methods[] = {{"listen", stack_listen},
                                    {"connections", stack_connections},
                                    {"stats", stack_stats},
                                    {"trace", stack_trace},
+                                   {"pcap", stack_pcap},
                                    {"close", stack_close},
                                    {NULL, NULL}};
 

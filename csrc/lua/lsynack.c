@@ -218,6 +218,7 @@ static const luaL_Reg funcs[] = {{"digest", l_digest},
                                  {"errors", l_errors},
                                  {"counters", l_counters},
                                  {"drops", l_drops},
+                                 {"set_waker", sk_lua_set_waker},
                                  {NULL, NULL}};
 
 int luaopen_synack_core(lua_State *L) {
@@ -235,8 +236,9 @@ int luaopen_synack_core(lua_State *L) {
   lua_createtable(L, 0, 6);
   {
     static const char *const mts[][2] = {
-        {"sim", SIM_MT},   {"stack", STACK_MT}, {"listener", LISTENER_MT},
-        {"conn", CONN_MT}, {"peer", PEER_MT},   {"trace", TRACE_MT}};
+        {"sim", SIM_MT},        {"stack", STACK_MT}, {"listener", LISTENER_MT},
+        {"conn", CONN_MT},      {"peer", PEER_MT},   {"trace", TRACE_MT},
+        {"capture", CAPTURE_MT}};
     size_t i;
     for (i = 0; i < sizeof mts / sizeof mts[0]; i++) {
       luaL_getmetatable(L, mts[i][1]);

@@ -18,6 +18,7 @@
 #define CONN_MT "synack.conn"
 #define PEER_MT "synack.peer"
 #define TRACE_MT "synack.trace"
+#define CAPTURE_MT "synack.capture"
 #define STACKS_REG "synack.stacks" /* weak: lstack pointer -> userdata */
 
 /* What owns time and runs callbacks for a set of stacks: the simulator
@@ -72,6 +73,7 @@ typedef struct trec {
 } trec;
 
 typedef struct ltrace {
+  FILE *file; /* a capture: records go straight to this pcap file */
   trec *recs;
   size_t n, size, max, lost;
   int attached;          /* still recording */
@@ -80,6 +82,12 @@ typedef struct ltrace {
 } ltrace;
 
 int luaopen_synack_core(lua_State *L);
+
+/* The key of a task's waker in a conn's or listener's handler table: not
+ * an event name, so conn:on and listener:on cannot set it. */
+#define SK_LUA_WAKE "wake"
+int sk_lua_set_waker(lua_State *L);
+void sk_lua_listener_anchor(lua_State *L, int ud);
 
 /* lsynack.c */
 /* Calls with a traceback; an error is recorded in d (to be raised from
@@ -115,6 +123,7 @@ int sk_lua_segment_parse(lua_State *L);
 /* ltrace.c */
 ltrace *sk_lua_newtrace(lua_State *L);
 void sk_lua_trace_drop(ltrace *tr, int reason);
+ltrace *sk_lua_newcapture(lua_State *L, const char *path);
 void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
                       const uint8_t *pkt, size_t len);
 void sk_lua_trace_unlink(ltrace **list, ltrace *tr);

@@ -23,9 +23,42 @@ ltrace *sk_lua_newtrace(lua_State *L) {
   return tr;
 }
 
+/* ---- pcap (libpcap's file format, LINKTYPE_RAW: bare IPv4 packets) ----- */
+
+#define LINKTYPE_RAW 101
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); } /* host order */
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+
+static int pcap_header(FILE *f) {
+  uint8_t h[24];
+  put32(h, 0xa1b2c3d4u); /* microsecond timestamps, in this host's order */
+  put16(h + 4, 2);
+  put16(h + 6, 4);
+  put32(h + 8, 0);  /* thiszone */
+  put32(h + 12, 0); /* sigfigs */
+  put32(h + 16, 65535);
+  put32(h + 20, LINKTYPE_RAW);
+  return fwrite(h, sizeof h, 1, f) == 1;
+}
+
+static int pcap_record(FILE *f, uint64_t t, const uint8_t *pkt, size_t len) {
+  uint8_t h[16];
+  put32(h, (uint32_t)(t / 1000000));
+  put32(h + 4, (uint32_t)(t % 1000000));
+  put32(h + 8, (uint32_t)len);
+  put32(h + 12, (uint32_t)len);
+  return fwrite(h, sizeof h, 1, f) == 1 && fwrite(pkt, 1, len, f) == len;
+}
+
 void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
                       const uint8_t *pkt, size_t len) {
   trec *r;
+  if (tr->file) { /* a capture */
+    if (!pcap_record(tr->file, t, pkt, len))
+      tr->lost++;
+    return;
+  }
   if (tr->n == tr->max) {
     tr->lost++;
     return;
@@ -57,6 +90,8 @@ void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
 /* The stack refused the packet it last received: mark its record. */
 void sk_lua_trace_drop(ltrace *tr, int reason) {
   size_t i = tr->n;
+  if (tr->file)
+    return;
   while (i > 0 && tr->recs[i - 1].dir != 1) /* replies may follow it */
     i--;
   if (i > 0 && !tr->recs[i - 1].drop)
@@ -125,6 +160,70 @@ static int t_index(lua_State *L) {
   return 1;
 }
 
+/* trace:pcap(path) -> true | nil, err */
+static int t_pcap(lua_State *L) {
+  ltrace *tr = checktrace(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  FILE *f = fopen(path, "wb");
+  size_t i;
+  int ok;
+  if (!f)
+    return luaL_fileresult(L, 0, path);
+  ok = pcap_header(f);
+  for (i = 0; ok && i < tr->n; i++)
+    ok = pcap_record(f, tr->recs[i].t, tr->recs[i].data, tr->recs[i].len);
+  if (fclose(f) != 0)
+    ok = 0;
+  return luaL_fileresult(L, ok, path);
+}
+
+/* ---- captures: stack:pcap(path) ------------------------------------------ */
+
+static ltrace *checkcapture(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, CAPTURE_MT);
+}
+
+/* Pushes a capture writing to path, or nil, err (and returns NULL). */
+ltrace *sk_lua_newcapture(lua_State *L, const char *path) {
+  ltrace *tr;
+  FILE *f = fopen(path, "wb");
+  if (!f || !pcap_header(f)) {
+    if (f)
+      fclose(f);
+    luaL_fileresult(L, 0, path);
+    lua_pop(L, 1); /* nil, message */
+    return NULL;
+  }
+  tr = lua_newuserdatauv(L, sizeof *tr, 0);
+  memset(tr, 0, sizeof *tr);
+  tr->file = f;
+  tr->attached = 1;
+  luaL_setmetatable(L, CAPTURE_MT);
+  return tr;
+}
+
+/* capture:close(): the file is complete; closing again does nothing. */
+static int c_close(lua_State *L) {
+  ltrace *tr = checkcapture(L, 1);
+  int ok = 1;
+  if (tr->attached && tr->owner)
+    sk_lua_trace_unlink(tr->owner, tr);
+  tr->attached = 0;
+  if (tr->file) {
+    ok = fclose(tr->file) == 0 && tr->lost == 0;
+    tr->file = NULL;
+  }
+  lua_pushboolean(L, ok);
+  return 1;
+}
+
+static int c_tostring(lua_State *L) {
+  ltrace *tr = checkcapture(L, 1);
+  lua_pushstring(L, tr->file ? "synack.capture (open)"
+                             : "synack.capture (closed)");
+  return 1;
+}
+
 static int t_clear(lua_State *L) {
   clear(checktrace(L, 1));
   return 0;
@@ -156,10 +255,27 @@ static int t_gc(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg methods[] = {
-    {"clear", t_clear}, {"lost", t_lost}, {"raw", t_raw}, {NULL, NULL}};
+static const luaL_Reg methods[] = {{"clear", t_clear},
+                                   {"lost", t_lost},
+                                   {"raw", t_raw},
+                                   {"pcap", t_pcap},
+                                   {NULL, NULL}};
 
 int sk_lua_open_trace(lua_State *L) {
+  luaL_newmetatable(L, CAPTURE_MT);
+  lua_pushcfunction(L, c_close);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, c_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, c_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, c_close);
+  lua_setfield(L, -2, "close");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "methods");
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
   luaL_newmetatable(L, TRACE_MT);
   lua_pushcfunction(L, t_len);
   lua_setfield(L, -2, "__len");
