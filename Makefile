@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Run from the checkout: the Lua files in lua/, the C module in $(BUILD)/.
 RUN_ENV = LUA_PATH="$(CURDIR)/lua/?.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;"
 
-.PHONY: all deps build demo test ctest spec sanitize bench fuzz fuzz-seeds rock format format-check clean
+.PHONY: all deps build demo test ctest spec sanitize bench fuzz fuzz-seeds snippets rock format format-check clean
 
 all: build
 
@@ -91,6 +91,11 @@ fuzz: deps
 	    $(FUZZ_BUILD)/fuzz_$$t.log; \
 	  [ $$rc -eq 0 ] || { tail -60 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
 	done
+
+# Rewrites the outputs shown under the runnable snippets of the docs.
+snippets: build
+	LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/spec/?.lua;;" LUA_CPATH="$(CURDIR)/$(BUILD)/?.so;;" \
+	  $(LUA) spec/fill_snippets.lua docs/tutorial.md README.md
 
 # Regenerates the seed corpus from simulated exchanges (fuzz/seeds.lua).
 fuzz-seeds: build

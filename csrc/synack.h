@@ -103,9 +103,11 @@ const char *sk_state_name(int state);
   X(ip_source_route, "packets dropped: IPv4 source route option")              \
   X(bad_source, "packets dropped: broadcast, multicast or reserved source")    \
   X(land, "packets dropped: source address is this stack's own (LAND)")        \
-  X(bad_flags, "segments dropped: SYN with FIN, or no SYN, ACK or RST")        \
+  X(bad_flags,                                                                 \
+    "segments dropped: SYN with FIN, or a flag that must be is not")           \
+  X(syn_ignored, "SYNs on a connection, answered by a challenge ACK")          \
   X(bad_options, "segments with a malformed option (ignored from there on)")   \
-  X(no_memory, "SYNs dropped: no memory for a new connection")                 \
+  X(no_memory, "segments dropped: no memory for a new connection")             \
   X(rst_sent, "RST segments sent")                                             \
   X(rst_received, "RST segments that reset a connection")                      \
   X(rst_ignored, "RST segments dropped as unacceptable")                       \
@@ -116,7 +118,8 @@ const char *sk_state_name(int state);
   X(syncookies_sent, "SYN-ACKs sent carrying a SYN cookie")                    \
   X(syncookies_valid, "ACKs that carried a valid SYN cookie")                  \
   X(syncookies_invalid, "ACKs that carried an invalid SYN cookie")             \
-  X(listen_overflows, "SYNs dropped because a listener's queue was full")      \
+  X(listen_overflows,                                                          \
+    "SYNs and handshake ACKs dropped: a listener's queue full")                \
   X(ooo_segments, "segments that arrived ahead of RCV.NXT")                    \
   X(ooo_dropped, "out-of-order segments dropped")                              \
   X(sack_blocks_ignored, "SACK blocks outside the window or past the cap")     \
@@ -162,6 +165,9 @@ const char *sk_state_name(int state);
   X(LAND, "source is us", land)                                                \
   X(SYN_FIN, "SYN with FIN", bad_flags)                                        \
   X(NO_ACK, "no ACK", bad_flags)                                               \
+  X(NO_SYN, "no SYN", bad_flags)                                               \
+  X(SYN_ON_CONN, "SYN on a connection", syn_ignored)                           \
+  X(OLD_SYN, "old duplicate SYN", syn_ignored)                                 \
   X(NO_LISTENER, "no listener", no_listener)                                   \
   X(LISTEN_RST, "RST to a listener", rst_ignored)                              \
   X(LISTEN_ACK, "ACK to a listener", ack_unacceptable)                         \
@@ -175,6 +181,7 @@ const char *sk_state_name(int state);
   X(OUT_OF_WINDOW, "out of window", out_of_window)                             \
   X(BAD_ACK, "unacceptable ACK", ack_unacceptable)                             \
   X(BAD_RST, "unacceptable RST", rst_ignored)                                  \
+  X(RST_NOT_EXACT, "RST not at RCV.NXT", rst_ignored)                          \
   X(OOO_FULL, "out-of-order queue full", ooo_dropped)
 
 enum sk_drop {

@@ -11,8 +11,11 @@
  *
  *   - every packet the stack sends parses, checksums included;
  *   - for every connection SND.UNA <= SND.NXT <= SND.MAX, the send queue
- *     within sndbuf, the receive queue within the window, out-of-order
- *     ranges within max_ooo_holes;
+ *     within sndbuf, the receive queue within its cap (rcvbuf rounded up
+ *     to the window scale), out-of-order ranges within max_ooo_holes, and
+ *     a timer armed in SYN-RECEIVED;
+ *   - the listener's SYN and accept queues within their caps and equal to
+ *     the children that are really there; TIME-WAIT within its cap;
  *   - the bytes the application reads are a prefix of the peer's stream;
  *   - the stack's memory stays under a fixed cap.
  */
@@ -43,8 +46,14 @@ static unsigned u8(input *in) {
   in->n--;
   return *in->p++;
 }
-static unsigned u16(input *in) { return u8(in) << 8 | u8(in); }
-static uint32_t u32(input *in) { return (uint32_t)u16(in) << 16 | u16(in); }
+static unsigned u16(input *in) { /* two reads, in order */
+  unsigned hi = u8(in);
+  return hi << 8 | u8(in);
+}
+static uint32_t u32(input *in) {
+  uint32_t hi = u16(in);
+  return hi << 16 | u16(in);
+}
 
 /* The peer's byte stream: octet i of it, wherever it is sent. */
 static uint8_t stream(uint32_t i) { return (uint8_t)((i * 2654435761u) >> 24); }
@@ -151,16 +160,28 @@ static void check_conn(const sk_conn *c) {
   REQUIRE(c->sndq.len <= c->prm.sndbuf);
   REQUIRE(c->rcvq.len <= rcv_cap(c));
   REQUIRE(c->ooo.n <= c->prm.max_ooo_holes);
+  if (c->state == SK_SYN_RECEIVED)
+    REQUIRE(c->deadline != SK_NEVER);
   if (c->state >= SK_ESTABLISHED)
     REQUIRE(seq_gt(c->rcv_nxt, c->irs));
 }
 
 static void check(void) {
   const sk_conn *c;
-  uint32_t n = 0;
-  for (c = w.s->all; c; c = c->anext, n++)
+  uint32_t n = 0, syn = 0, queued = 0;
+  for (c = w.s->all; c; c = c->anext, n++) {
     check_conn(c);
+    if (c->listener == w.l) {
+      if (c->flags & CF_ACCEPT_QUEUED)
+        queued++;
+      else
+        syn++;
+    }
+  }
   REQUIRE(w.s->heap_len <= n);
+  REQUIRE(w.l->syn_queue == syn && syn <= w.l->max_syn_backlog);
+  REQUIRE(w.l->accept_len == queued && queued <= w.l->backlog);
+  REQUIRE(w.s->tw.count <= w.s->cfg.max_time_wait);
   REQUIRE(sk_stack_stats(w.s)->memory < MEM_CAP);
 }
 
@@ -175,10 +196,11 @@ static void app_read(void) {
 }
 
 static void step(input *in) {
-  unsigned op = u8(in) % 11;
+  unsigned op = u8(in) % 12;
   switch (op) {
   case 0: /* the clock moves; timers fire */
-    w.now += (uint64_t)u16(in) * 1000 + u8(in);
+    w.now += (uint64_t)u16(in) * 1000;
+    w.now += u8(in);
     sk_stack_poll(w.s, w.now);
     break;
   case 1:   /* a segment on the accepted connection, near the expected */
@@ -293,6 +315,43 @@ static void step(input *in) {
     }
     peer_send(40000, TCP_ACK, w.srv_ack, ack, 65535, 0, opts, 16 + 8 * nblk,
               w.peer_isn);
+    break;
+  }
+  case 11: { /* a sound TCP segment in an IPv4 header chosen by the input */
+    static const uint32_t sources[] = {PEER,        SRV,         0xffffffffu,
+                                       0xe0000001u, 0x7f000001u, 0,
+                                       0xf0000001u, 0x0b000001u};
+    uint8_t pkt[128], out[192], opts[40];
+    tcp_seg s;
+    size_t n, olen = (u8(in) % 11) * 4, i;
+    uint16_t frag = (uint16_t)u16(in);
+    uint8_t proto = (u8(in) & 1) ? IP_PROTO_TCP : (uint8_t)u8(in);
+    uint16_t ck;
+    for (i = 0; i < olen; i++)
+      opts[i] = (uint8_t)u8(in);
+    memset(&s, 0, sizeof s);
+    s.saddr = sources[u8(in) % 8];
+    s.daddr = SRV;
+    s.sport = 40000;
+    s.dport = 80;
+    s.flags = (uint8_t)u8(in);
+    s.seq = w.srv_ack;
+    s.ack = w.srv_nxt;
+    s.win = 65535;
+    s.ttl = 64;
+    if (!(n = wire_build(&s, 0, pkt, sizeof pkt)))
+      break;
+    memcpy(out, pkt, IP_HDR_LEN); /* options spliced in after the header */
+    memcpy(out + IP_HDR_LEN, opts, olen);
+    memcpy(out + IP_HDR_LEN + olen, pkt + IP_HDR_LEN, n - IP_HDR_LEN);
+    out[0] = (uint8_t)(0x40 | (IP_HDR_LEN + olen) / 4);
+    wr16(out + 2, (uint16_t)(n + olen));
+    wr16(out + 6, frag);
+    out[9] = proto;
+    out[10] = out[11] = 0;
+    ck = cksum_fold(cksum_add(0, out, IP_HDR_LEN + olen));
+    memcpy(out + 10, &ck, 2); /* stored as summed: byte order independent */
+    sk_stack_input(w.s, w.now, out, n + olen);
     break;
   }
   case 9:

@@ -89,11 +89,11 @@ describe("SYN cookies", function()
     assert.equal("hello", accepted[1]:read())
   end)
 
-  it("drop a forged ACK without a RST, and say why", function()
+  it("answer a forged ACK with the RST of RFC 9293 §3.10.7.2, and say why", function()
     setup({ syncookies = "always" })
     local trace = stack:trace()
     peer:send{ to = H.SERVER, sport = 7001, dport = 80, flags = ".", seq = 77, ack = 123456 }
-    assert.is_nil(peer:receive(1))
+    peer:expect("R", { seq = 123456 }) -- <SEQ=SEG.ACK><CTL=RST>
     local st = stack:stats()
     assert.equal(1, st.syncookies_invalid)
     assert.equal(1, st.drops["cookie mismatch"])
@@ -106,8 +106,9 @@ describe("SYN cookies", function()
     syn(peer, 7000)
     local sa = peer:expect("S.")
     peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = ".", seq = 5002, ack = sa.seq + 1 }
-    assert.is_nil(peer:receive(1))
+    peer:expect("R")
     assert.equal(1, stack:stats().drops["cookie mismatch"])
+    assert.equal(0, #accepted)
   end)
 
   it("expire after two 64-second periods", function()
@@ -116,7 +117,7 @@ describe("SYN cookies", function()
     local sa = peer:expect("S.")
     net:run(130) -- past the next period boundary but one
     peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = ".", seq = 5001, ack = sa.seq + 1 }
-    assert.is_nil(peer:receive(1))
+    peer:expect("R")
     assert.equal(1, stack:stats().drops["cookie expired"])
     assert.equal(0, #accepted)
   end)
@@ -164,6 +165,96 @@ describe("SYN cookies", function()
     assert.is_nil(peer:receive(1))
     assert.equal(1, stack:stats().drops["accept queue full"])
   end)
+end)
+
+describe("SYN cookies and what they cannot carry", function()
+  it("are not used for an MSS below 536: such a SYN waits for room in the queue", function()
+    local net = H.net()
+    local stack = net:host(H.SERVER, { syncookies = "always" })
+    local peer = net:peer(H.PEER)
+    local got
+    local l = stack:listen(80, { on_accept = function(c) got = c end })
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "S", seq = 1, options = { mss = 100 } }
+    local sa = peer:expect("S.")
+    assert.equal(1, l:info().syn_queue) -- state, not a cookie
+    assert.equal(0, stack:stats().syncookies_sent)
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = ".", seq = 2, ack = sa.seq + 1 }
+    net:run(0.05)
+    assert.equal(100, got:info().mss) -- never above what the peer can take
+  end)
+
+  it("ignore a timestamp on the ACK when the SYN-ACK offered none (RFC 7323 §3.2)", function()
+    local net = H.net()
+    local stack = net:host(H.SERVER, { syncookies = "always" })
+    local peer = net:peer(H.PEER)
+    local got
+    local l = stack:listen(80, { on_accept = function(c) got = c end })
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "S", seq = 1, options = { mss = 1460 } }
+    local sa = peer:expect("S.")
+    assert.is_nil(sa.options.ts)
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = ".", seq = 2, ack = sa.seq + 1,
+               options = { ts = { 1, 0 } } }
+    net:run(0.05)
+    local info = got:info()
+    assert.is_false(info.timestamps)
+    assert.is_false(info.snd_wscale)
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "P.", seq = 2, ack = sa.seq + 1, data = "x" }
+    peer:expect(".", { ack = 3 })
+    assert.equal("x", got:read())
+  end)
+
+  it("never shrink the window the SYN-ACK offered (RFC 7323 §2.4)", function()
+    local net = H.net()
+    local stack = net:host(H.SERVER, { syncookies = "always", rcvbuf = 10000, wscale = 7 })
+    local peer = net:peer(H.PEER)
+    local l = stack:listen(80)
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "S", seq = 1,
+               options = { mss = 1460, wscale = 2, ts = { 5, 0 } } }
+    local sa = peer:expect("S.")
+    local edge = 2 + sa.win -- unscaled in a SYN-ACK
+    peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "P.", seq = 2, ack = sa.seq + 1,
+               data = "abc", options = { ts = { 6, sa.options.ts[1] } } }
+    local a = peer:expect(".", { ack = 5 })
+    assert.is_true(5 + (a.win << 7) >= edge, "the right edge moved left")
+  end)
+end)
+
+describe("a TIME-WAIT 4-tuple reopened by a SYN (RFC 1122 §4.2.2.13, RFC 6191)", function()
+  for _, mode in ipairs { "never", "always" } do
+    it(("gets an ISN above the old incarnation's sequence numbers (syncookies = %q)"):format(mode), function()
+      local net = H.net()
+      local server = net:host(H.SERVER, { syncookies = mode })
+      local peer = net:peer(H.PEER)
+      local conn
+      local l = server:listen(80, { on_accept = function(c) conn = c end })
+      peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "S", seq = 1 }
+      local sa = peer:expect("S.")
+      peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = ".", seq = 2, ack = sa.seq + 1 }
+      net:run(0.05)
+      -- the server sends far more than the ISN clock advances (250000/s),
+      -- then closes first: it holds the TIME-WAIT
+      local w = H.writer(conn)
+      w.write(string.rep("d", 200000))
+      w.close()
+      local fin
+      repeat -- the peer acknowledges everything as it comes
+        local s = assert(peer:receive(1))
+        local fin_bit = s.flags:find("F") and 1 or 0
+        peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = fin_bit == 1 and "F." or ".",
+                   seq = 2, ack = (s.seq + s.len + fin_bit) & 0xffffffff }
+        if fin_bit == 1 then fin = s end
+      until fin
+      H.drain(peer) -- the ACK of our FIN
+      assert.equal("TIME-WAIT", server:connections()[2].state)
+      local old_nxt = fin.seq + 1
+      -- a new SYN, above the old RCV.NXT, reopens the 4-tuple
+      peer:send{ to = H.SERVER, sport = 7000, dport = 80, flags = "S", seq = 100000 }
+      local sa2 = peer:expect("S.")
+      assert.is_true(((sa2.seq - old_nxt) % 2^32) < 2^31, "new ISN not above the old SND.NXT")
+      assert.equal(1, server:stats().time_wait_reused)
+      assert.equal(0, server:stats().syncookies_sent - (mode == "always" and 1 or 0))
+    end)
+  end
 end)
 
 describe("a listener under a SYN flood", function()

@@ -76,7 +76,8 @@ typedef struct ltrace {
   FILE *file; /* a capture: records go straight to this pcap file */
   trec *recs;
   size_t n, size, max, lost;
-  int attached;          /* still recording */
+  size_t last_in; /* 1 + the index of the last "in" record stored; 0: none */
+  int attached;   /* still recording */
   struct ltrace **owner; /* the list of its source, while attached */
   struct ltrace *next;
 } ltrace;

@@ -51,6 +51,21 @@ static int pcap_record(FILE *f, uint64_t t, const uint8_t *pkt, size_t len) {
   return fwrite(h, sizeof h, 1, f) == 1 && fwrite(pkt, 1, len, f) == len;
 }
 
+/* Room for one more record; 0 if there is none (the record is lost). */
+static int reserve(ltrace *tr) {
+  if (tr->n == tr->max)
+    return 0;
+  if (tr->n == tr->size) {
+    size_t n = tr->size ? tr->size * 2 : 64;
+    trec *nr = realloc(tr->recs, n * sizeof *nr);
+    if (!nr)
+      return 0;
+    tr->recs = nr;
+    tr->size = n;
+  }
+  return 1;
+}
+
 void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
                       const uint8_t *pkt, size_t len) {
   trec *r;
@@ -59,25 +74,13 @@ void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
       tr->lost++;
     return;
   }
-  if (tr->n == tr->max) {
+  if (dir == 1) /* a new packet in: drops from now on are about it */
+    tr->last_in = 0;
+  if (!reserve(tr) || !(tr->recs[tr->n].data = malloc(len ? len : 1))) {
     tr->lost++;
     return;
-  }
-  if (tr->n == tr->size) {
-    size_t n = tr->size ? tr->size * 2 : 64;
-    trec *nr = realloc(tr->recs, n * sizeof *nr);
-    if (!nr) {
-      tr->lost++;
-      return;
-    }
-    tr->recs = nr;
-    tr->size = n;
   }
   r = &tr->recs[tr->n];
-  if (!(r->data = malloc(len ? len : 1))) {
-    tr->lost++;
-    return;
-  }
   memcpy(r->data, pkt, len);
   r->t = t;
   r->len = (uint32_t)len;
@@ -85,17 +88,17 @@ void sk_lua_trace_add(ltrace *tr, uint64_t t, int dir, int flags,
   r->flags = (uint8_t)flags;
   r->drop = 0;
   tr->n++;
+  if (dir == 1)
+    tr->last_in = tr->n;
 }
 
-/* The stack refused the packet it last received: mark its record. */
+/* The stack refused the packet it last received: mark its record, if the
+ * trace holds it (replies may have been recorded after it). */
 void sk_lua_trace_drop(ltrace *tr, int reason) {
-  size_t i = tr->n;
-  if (tr->file)
+  if (tr->file || !tr->last_in)
     return;
-  while (i > 0 && tr->recs[i - 1].dir != 1) /* replies may follow it */
-    i--;
-  if (i > 0 && !tr->recs[i - 1].drop)
-    tr->recs[i - 1].drop = (uint8_t)(reason + 1);
+  if (!tr->recs[tr->last_in - 1].drop)
+    tr->recs[tr->last_in - 1].drop = (uint8_t)(reason + 1);
 }
 
 void sk_lua_trace_unlink(ltrace **list, ltrace *tr) {
@@ -114,6 +117,7 @@ static void clear(ltrace *tr) {
     free(tr->recs[i].data);
   tr->n = 0;
   tr->lost = 0;
+  tr->last_in = 0;
 }
 
 static int t_len(lua_State *L) {

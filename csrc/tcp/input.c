@@ -267,7 +267,7 @@ static int step_rst(sk_conn *c, rx *r, uint64_t now) {
   if (!(r->flags & TCP_RST))
     return GO;
   if (r->seg->seq != c->rcv_nxt) {
-    st->rst_ignored++;
+    stack_drop(c->stack, now, SK_DROP_RST_NOT_EXACT);
     challenge_ack(c, now);
     return STOP;
   }
@@ -301,6 +301,7 @@ static int step_syn(sk_conn *c, rx *r, uint64_t now) {
     return STOP;
   }
   /* RFC 5961 §4.2: whatever the sequence number, a challenge ACK */
+  stack_drop(c->stack, now, SK_DROP_SYN_ON_CONN);
   challenge_ack(c, now);
   return STOP;
 }
@@ -565,8 +566,10 @@ static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
     tcb_closed(c, SK_ECONNREFUSED, now);
     return;
   }
-  if (!(seg->flags & TCP_SYN)) /* fifth: neither SYN nor RST */
+  if (!(seg->flags & TCP_SYN)) { /* fifth: neither SYN nor RST */
+    stack_drop(c->stack, now, SK_DROP_NO_SYN);
     return;
+  }
   /* fourth: the SYN */
   c->irs = seg->seq;
   c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq + 1;

@@ -105,10 +105,23 @@ static void send_cookie(sk_listener *l, const tcp_seg *seg, uint64_t now) {
   stack_emit(s, now, &r);
 }
 
+/* Could ts_ecr be a TSval of one of our cookie SYN-ACKs for this
+ * 4-tuple: not ahead of our clock, and no older than a cookie lives?
+ * Otherwise the ACK's timestamp option was not an echo of ours (the SYN
+ * had none, so the SYN-ACK offered none) and is ignored (RFC 7323 §3.2). */
+static int ts_echoes_ours(const sk_stack *s, const tcp_seg *seg, uint64_t now) {
+  uint32_t ts_now =
+      (uint32_t)(now / 1000) +
+      tcb_ts_offset(s, seg->daddr, seg->dport, seg->saddr, seg->sport);
+  uint32_t age = ts_now - seg->opts.ts_ecr; /* ms */
+  return age <= COOKIE_MAX_AGE * (COOKIE_PERIOD / 1000) + 64;
+}
+
 /* An ACK for no connection, while cookies may be out: if it carries a
  * valid one, the connection the SYN would have made is made now, in
  * SYN-RECEIVED, and the ACK completes it through the usual steps.  An
- * invalid cookie is dropped without a RST, as Linux does. */
+ * invalid cookie gets the RST any ACK to a listener gets (RFC 9293
+ * §3.10.7.2; Linux too). */
 static void cookie_ack(sk_listener *l, const tcp_seg *seg, uint64_t now) {
   sk_stack *s = l->stack;
   cookie_tuple t = tuple_of(seg);
@@ -120,18 +133,22 @@ static void cookie_ack(sk_listener *l, const tcp_seg *seg, uint64_t now) {
                        cookie_count(now), &idx)) {
   case COOKIE_EXPIRED:
     stack_drop(s, now, SK_DROP_COOKIE_EXPIRED);
+    stack_reset_reply(s, now, seg);
     return;
   case COOKIE_MISMATCH:
     stack_drop(s, now, SK_DROP_COOKIE_MISMATCH);
+    stack_reset_reply(s, now, seg);
     return;
   }
   /* The options of the SYN, as the cookie and TSecr remember them. */
   memset(&syn, 0, sizeof syn);
   syn.opts.has = HAS_MSS;
   syn.opts.mss = cookie_mss_table[idx];
-  if ((seg->opts.has & HAS_TS) && l->params.timestamps) {
+  if ((seg->opts.has & HAS_TS) && l->params.timestamps &&
+      ts_echoes_ours(s, seg, now)) {
     if (!cookie_ts_decode(seg->opts.ts_ecr, &ws, &sack)) {
       stack_drop(s, now, SK_DROP_COOKIE_MISMATCH);
+      stack_reset_reply(s, now, seg);
       return;
     }
     syn.opts.has |= HAS_TS;
@@ -157,7 +174,9 @@ static void cookie_ack(sk_listener *l, const tcp_seg *seg, uint64_t now) {
   l->syn_queue++; /* for the moment until the ACK below establishes it */
   tcb_set_tuple(c, seg->daddr, seg->dport, seg->saddr, seg->sport);
   c->irs = seg->seq - 1;
-  c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq;
+  c->rcv_nxt = c->last_ack_sent = seg->seq;
+  /* the right edge the SYN-ACK offered, which must not move left */
+  c->rcv_adv = seg->seq + (l->params.rcvbuf < 65535 ? l->params.rcvbuf : 65535);
   c->iss = seg->ack - 1;
   c->snd_una = c->iss;
   c->snd_nxt = c->snd_max = seg->ack; /* the SYN-ACK is out */
@@ -172,10 +191,12 @@ static void cookie_ack(sk_listener *l, const tcp_seg *seg, uint64_t now) {
 }
 
 /* RFC 9293 §3.10.7.2: a segment for a port in LISTEN. */
-void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now) {
+void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now,
+                    const uint32_t *isn_floor) {
   sk_stack *s = l->stack;
   sk_conn *c;
   int cookies = l->syncookies;
+  uint32_t peer_mss = (seg->opts.has & HAS_MSS) ? seg->opts.mss : 536;
   if (seg->flags & TCP_RST) { /* first: an incoming RST is ignored */
     stack_drop(s, now, SK_DROP_LISTEN_RST);
     return;
@@ -200,8 +221,12 @@ void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now) {
     stack_drop(s, now, SK_DROP_ACCEPT_QUEUE_FULL);
     return;
   }
-  if (cookies == SK_SYNCOOKIES_ALWAYS ||
-      (cookies == SK_SYNCOOKIES_AUTO && l->syn_queue >= l->max_syn_backlog)) {
+  /* A cookie cannot carry an MSS below the table's smallest (536), nor
+   * the old incarnation's SND.NXT a TIME-WAIT reopen must exceed: those
+   * SYNs need state, and wait for room in the SYN queue. */
+  if (!isn_floor && peer_mss >= cookie_mss_table[0] &&
+      (cookies == SK_SYNCOOKIES_ALWAYS ||
+       (cookies == SK_SYNCOOKIES_AUTO && l->syn_queue >= l->max_syn_backlog))) {
     send_cookie(l, seg, now);
     return;
   }
@@ -220,6 +245,10 @@ void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now) {
   c->irs = seg->seq;
   c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq + 1;
   c->iss = isn_for(s, now, seg->daddr, seg->dport, seg->saddr, seg->sport);
+  /* RFC 1122 §4.2.2.13: above anything the old incarnation sent (Linux
+   * takes its SND.NXT + 65537 too) */
+  if (isn_floor && !seq_gt(c->iss, *isn_floor))
+    c->iss = *isn_floor + 65537;
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
   c->snd_wnd = c->max_snd_wnd = seg->win; /* SYN windows are not scaled */
   tcb_syn_options(c, seg, now);

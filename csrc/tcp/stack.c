@@ -47,14 +47,6 @@ void sk_config_init(sk_config *cfg) {
 
 /* ---- creation ------------------------------------------------------------ */
 
-static uint64_t load64(const uint8_t *p) {
-  uint64_t v = 0;
-  int i;
-  for (i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
 sk_stack *sk_stack_new(const sk_config *cfg, sk_output_fn out, void *ctx) {
   sk_mem mem;
   sk_stack *s;
@@ -74,11 +66,11 @@ sk_stack *sk_stack_new(const sk_config *cfg, sk_output_fn out, void *ctx) {
     sk_stack_free(s);
     return NULL;
   }
-  /* The table's hash key is derived from the secret but is not the same
-   * bits that seed ISNs. */
-  s->hash_key[0] = load64(cfg->secret) ^ 0x736f6d6570736575ull;
-  s->hash_key[1] = load64(cfg->secret + 8) ^ 0x646f72616e646f6dull;
+  /* The table's fast hash gets its own key, drawn from the secret by
+   * SipHash: recovering it tells nothing about the secret. */
   sipkey_from_bytes(&s->key, cfg->secret);
+  s->hash_key[0] = siphash24(&s->key, "table key 0", 11);
+  s->hash_key[1] = siphash24(&s->key, "table key 1", 11);
   s->next_port = cfg->port_lo;
   return s;
 }
@@ -279,8 +271,8 @@ void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
   tcp_seg seg;
   sk_conn *c;
   sk_listener *l;
-  uint32_t tw;
-  int st;
+  uint32_t tw, old_snd_nxt = 0;
+  int st, reopen = 0;
   if (s->trace)
     s->trace(s->trace_ctx, now, SK_DIR_IN, pkt, len);
   /* A bad checksum gets no reply at all: the addresses may be wrong. */
@@ -298,10 +290,10 @@ void sk_stack_input(sk_stack *s, uint64_t now, const uint8_t *pkt, size_t len) {
   if ((c = conn_lookup(s, seg.saddr, seg.sport, seg.dport)) != NULL)
     tcp_input(c, &seg, now);
   else if ((tw = tw_lookup(s, seg.saddr, seg.sport, seg.dport)) != 0 &&
-           tw_input(s, tw, &seg, now))
+           (reopen = !tw_input(s, tw, &seg, now, &old_snd_nxt)) == 0)
     ; /* TIME-WAIT answered it (or the SYN reopens it: go on) */
   else if ((l = listener_find(s, seg.dport)) != NULL)
-    listener_input(l, &seg, now);
+    listener_input(l, &seg, now, reopen ? &old_snd_nxt : NULL);
   else { /* RFC 9293 §3.10.7.1: CLOSED */
     stack_drop(s, now, SK_DROP_NO_LISTENER);
     stack_reset_reply(s, now, &seg);

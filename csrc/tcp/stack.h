@@ -87,7 +87,10 @@ void conn_hash_remove(sk_stack *s, sk_conn *c);
 
 /* listeners (listener.c) */
 sk_listener *listener_find(sk_stack *s, uint16_t port);
-void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now);
+/* isn_floor: NULL, or the SND.NXT of the TIME-WAIT incarnation this SYN
+ * replaces, which the new ISN must exceed. */
+void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now,
+                    const uint32_t *isn_floor);
 void listener_child_established(sk_listener *l, sk_conn *c);
 void listener_child_gone(sk_listener *l, sk_conn *c);
 
@@ -99,7 +102,8 @@ uint32_t stack_hash(const sk_stack *s, uint64_t a, uint64_t b);
 int tw_enter(sk_stack *s, sk_conn *c, uint64_t now);
 uint32_t tw_lookup(const sk_stack *s, uint32_t raddr, uint16_t rport,
                    uint16_t lport);
-int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now);
+int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now,
+             uint32_t *old_snd_nxt);
 void tw_forget_husk(sk_stack *s, sk_conn *c, int remove, uint64_t now);
 uint64_t tw_expires(const sk_stack *s, const sk_conn *c, uint64_t now);
 void tw_expire(sk_stack *s, uint64_t now);

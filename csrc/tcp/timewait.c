@@ -378,9 +378,11 @@ static int syn_is_new(const tw_entry *e, const tcp_seg *seg) {
 }
 
 /* A segment for the 4-tuple of entry i.  Returns 1 when handled here, 0
- * when the entry made way for a new connection (the caller hands the SYN
- * on, to the listener). */
-int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now) {
+ * when the entry made way for a new connection: the caller hands the SYN
+ * on to the listener, with *old_snd_nxt, above which the new incarnation's
+ * ISN must lie (RFC 1122 §4.2.2.13). */
+int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now,
+             uint32_t *old_snd_nxt) {
   tw_entry *e = entry(&s->tw, i);
   uint32_t wnd;
   s->tw.now = now;
@@ -397,9 +399,11 @@ int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now) {
   if ((seg->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
     if (syn_is_new(e, seg)) {
       s->stats.time_wait_reused++;
+      *old_snd_nxt = e->snd_nxt;
       tw_drop(s, i, now);
       return 0;
     }
+    stack_drop(s, now, SK_DROP_OLD_SYN);
     tw_ack(s, e, now); /* an old duplicate: RFC 5961 §4's challenge ACK */
     s->stats.challenge_acks++;
     return 1;
@@ -424,9 +428,11 @@ int tw_input(sk_stack *s, uint32_t i, const tcp_seg *seg, uint64_t now) {
   if (seg->len
           ? !seq_in(seg->seq, e->rcv_nxt, e->rcv_nxt + wnd) &&
                 !seq_in(seg->seq + seg->len - 1, e->rcv_nxt, e->rcv_nxt + wnd)
-          : seg->seq != e->rcv_nxt)
+          : seg->seq != e->rcv_nxt) {
+    stack_drop(s, now, SK_DROP_OUT_OF_WINDOW);
     tw_ack(s, e, now); /* not acceptable: "send an acknowledgment" */
-  return 1;            /* a bare ACK, or text, which TIME-WAIT ignores */
+  }
+  return 1; /* a bare ACK, or text, which TIME-WAIT ignores */
 }
 
 /* May our own new connection take the 4-tuple of a TIME-WAIT entry (RFC

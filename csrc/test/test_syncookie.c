@@ -120,7 +120,7 @@ static sk_stack *server(int cookies, uint32_t max_syn, sk_listener **l) {
 }
 
 /* Random ACKs, as a blind attacker would send them, to a listener that
- * validates every ACK: not one connection. */
+ * validates every ACK: not one connection, a RST for each. */
 static void test_forged_acks(void) {
   sk_listener *l;
   sk_stack *s = server(SK_SYNCOOKIES_ALWAYS, 0, &l);
@@ -139,7 +139,7 @@ static void test_forged_acks(void) {
   CHECK_EQ(st->syncookies_valid, 0);
   CHECK_EQ(st->syncookies_invalid, 1000000);
   CHECK_EQ(st->conns_opened, 0);
-  CHECK_EQ(st->rst_sent, 0); /* no reflection */
+  CHECK_EQ(st->rst_sent, 1000000); /* each answered as RFC 9293 §3.10.7.2 */
   CHECK(sk_listener_accept(l) == NULL);
   sk_stack_free(s);
 }
@@ -228,7 +228,7 @@ static void test_flood(void) {
   }
   CHECK_EQ(st->syncookies_valid, 2);
   /* a cookie from counter 0 returning in counter 2 is refused, counted
-   * as expired, and answered with nothing */
+   * as expired, and answered with a RST */
   n = build(pkt, CLIENT, 5557, TCP_SYN, 50, 0, NULL);
   sk_stack_input(s, now + 500000, pkt, n);
   CHECK(wire_parse(last, last_len, 1, &sa) == WIRE_OK);
@@ -245,7 +245,8 @@ static void test_flood(void) {
   sent = 0;
   sk_stack_input(s, 2ull * COOKIE_PERIOD + 1, pkt, n);
   CHECK_EQ(st->drops[SK_DROP_COOKIE_EXPIRED], 1);
-  CHECK_EQ(sent, 0);
+  CHECK_EQ(sent, 1);
+  CHECK(wire_parse(last, last_len, 1, &sa) == WIRE_OK && sa.flags == TCP_RST);
   sk_stack_free(s);
 }
 

@@ -196,7 +196,7 @@ function M.netstring(opts)
     local num = head:sub(1, colon and colon - 1 or #head)
     if not num:match("^%d*$") then return nil, "malformed netstring: length is not digits" end
     if #num > digits or (num ~= "" and tonumber(num) > max) then
-      return nil, ("frame too large: %s bytes, max %d"):format(num, max)
+      return nil, ("frame too large: %s%s bytes, max %d"):format(num, #num > digits and "..." or "", max)
     end
     if not colon then return nil end
     if num == "" then return nil, "malformed netstring: empty length" end
