@@ -243,7 +243,7 @@ describe("traces", function()
     assert.matches("seq %d+, win", trace:format{ absolute = true })
   end)
 
-  it("print the options as tcpdump names them", function()
+  it("print the options as tcpdump names them, in wire order, NOPs included", function()
     local net, client, server = H.pair()
     local listener = server:listen(80)
     local trace = net:trace()
@@ -251,8 +251,35 @@ describe("traces", function()
     net:run(0.1)
     local syn = trace[1].options
     local text = tostring(trace)
-    assert.truthy(text:find("options [mss 1460,sackOK,TS val " .. syn.ts[1] .. " ecr 0,wscale 3]", 1, true))
-    assert.matches("Flags %[%.%], ack 1, win 32768, options %[TS val %d+ ecr %d+%]", tostring(trace))
+    assert.truthy(text:find("options [mss 1460,sackOK,TS val " .. syn.ts[1] .. " ecr 0,nop,wscale 3]", 1, true))
+    assert.matches("Flags %[%.%], ack 1, win 32768, options %[nop,nop,TS val %d+ ecr %d+%]", tostring(trace))
+  end)
+
+  it("print what tcpdump -n -S prints for the same packets (when tcpdump is installed)", function()
+    if os.execute("command -v tcpdump >/dev/null 2>&1") ~= true then
+      pending("tcpdump is not installed")
+      return
+    end
+    local net = synack.sim{ seed = 3, delay = 0.01, loss = 0.2 }
+    local client, server = net:host(H.CLIENT), net:host(H.SERVER)
+    -- (a port tcpdump has no dissector for: it prints nothing after the length)
+    local l = server:listen(7777, { on_accept = function(c) c:on("data", function() c:read() end) end })
+    local trace = net:trace()
+    client:connect(H.SERVER, 7777, { on_connect = function(c) c:write(string.rep("x", 30000)) c:close() end })
+    net:run(5)
+    local path = os.tmpname()
+    assert(trace:pcap(path))
+    local p = io.popen("tcpdump -n -S -r " .. path .. " 2>/dev/null")
+    local theirs = {}
+    for line in p:lines() do theirs[#theirs + 1] = line:gsub("^%S+ ", "", 1) end
+    p:close()
+    os.remove(path)
+    local ours = {}
+    for line in trace:format{ absolute = true }:gmatch("[^\n]+") do
+      ours[#ours + 1] = line:gsub("^%S+ ", "", 1):gsub(" %(dropped%)$", "")
+    end
+    assert.is_true(#ours > 20)
+    assert.same(theirs, ours)
   end)
 
   it("record a stack's segments with their direction", function()

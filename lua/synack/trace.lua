@@ -22,10 +22,50 @@ local function options_text(o)
   return table.concat(parts, ",")
 end
 
+-- The options as tcpdump lists them, from the packet's bytes: in their
+-- order on the wire, NOPs and all.
+local function raw_options_text(pkt)
+  local ihl = ((pkt:byte(1) or 0) & 15) * 4
+  local doff = ((pkt:byte(ihl + 13) or 0) >> 4) * 4
+  local o = pkt:sub(ihl + 21, ihl + doff)
+  local parts, i = {}, 1
+  while i <= #o do
+    local kind = o:byte(i)
+    if kind == 0 then parts[#parts + 1] = "eol" break end
+    if kind == 1 then
+      parts[#parts + 1] = "nop"
+      i = i + 1
+    else
+      local len = o:byte(i + 1)
+      if not len or len < 2 or i + len - 1 > #o then parts[#parts + 1] = "[bad opt]" break end
+      local v = o:sub(i + 2, i + len - 1)
+      if kind == 2 and len == 4 then
+        parts[#parts + 1] = "mss " .. string.unpack(">I2", v)
+      elseif kind == 3 and len == 3 then
+        parts[#parts + 1] = "wscale " .. v:byte(1)
+      elseif kind == 4 and len == 2 then
+        parts[#parts + 1] = "sackOK"
+      elseif kind == 5 and (len - 2) % 8 == 0 and len > 2 then
+        local blocks = {}
+        for b = 1, #v, 8 do
+          blocks[#blocks + 1] = ("{%d:%d}"):format(string.unpack(">I4I4", v, b))
+        end
+        parts[#parts + 1] = ("sack %d %s"):format(#blocks, table.concat(blocks))
+      elseif kind == 8 and len == 10 then
+        parts[#parts + 1] = ("TS val %d ecr %d"):format(string.unpack(">I4I4", v))
+      else
+        parts[#parts + 1] = ("unknown-%d"):format(kind)
+      end
+      i = i + len
+    end
+  end
+  return table.concat(parts, ",")
+end
+
 --- One segment as tcpdump prints it with -n. `isn` maps flows to the ISN
 -- each side announced in its SYN, so sequence numbers print relative to it
 -- (the SYN itself is seq 0), as the API promises; absolute without a SYN.
-function M.line(s, isn, absolute)
+function M.line(s, isn, absolute, raw)
   if s.malformed then
     return ("%.6f IP [malformed packet, %d bytes]%s"):format(s.t or 0, #(s.raw or ""),
       s.drop and (" (dropped: %s)"):format(s.drop) or "")
@@ -53,7 +93,7 @@ function M.line(s, isn, absolute)
   end
   out[#out + 1] = (", win %d"):format(s.win)
   if s.flags:find("U", 1, true) then out[#out + 1] = (", urg %d"):format(s.urg) end
-  local opts = options_text(s.options)
+  local opts = raw and raw_options_text(raw) or options_text(s.options)
   if opts ~= "" then out[#out + 1] = (", options [%s]"):format(opts) end
   out[#out + 1] = (", length %d"):format(s.len)
   if s.bad_checksum then out[#out + 1] = " [bad tcp cksum]" end
@@ -74,7 +114,7 @@ local function format(tr, opts)
   for i = 1, #tr do
     local s = tr[i]
     M.learn(s, isn)
-    lines[i] = M.line(s, isn, opts and opts.absolute)
+    lines[i] = M.line(s, isn, opts and opts.absolute, tr:raw(i))
   end
   return table.concat(lines, "\n")
 end
