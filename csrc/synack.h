@@ -41,7 +41,9 @@ typedef struct sk_listener sk_listener;
   X(EINVAL, "invalid argument")                                                \
   X(ENOTCONN, "the connection is not open")                                    \
   X(ENOMEM, "out of memory")                                                   \
-  X(EOF, "end of stream: the peer has closed its side")
+  X(EOF, "end of stream: the peer has closed its side")                        \
+  X(EHOSTUNREACH, "no route to host: an ICMP error said it cannot be reached") \
+  X(ENETUNREACH, "network unreachable: an ICMP error said so")
 
 enum sk_errindex_ {
   SK_ERRINDEX_NONE_,
@@ -140,6 +142,9 @@ const char *sk_state_name(int state);
   X(keepalive_probes, "keep-alive probes sent (RFC 1122 §4.2.3.6)")            \
   X(abort_on_close, "RSTs for close() with unread data (RFC 2525 §2.17)")      \
   X(abort_on_data, "RSTs for data arriving after close()")                     \
+  X(icmp_echo, "ICMP echo requests answered (RFC 1122 §3.2.2.6)")              \
+  X(icmp_errors, "ICMP errors applied to a connection (RFC 1122 §4.2.3.9)")    \
+  X(icmp_ignored, "ICMP errors ignored: no such connection or not in flight")  \
   X(alloc_failures, "allocations the allocator refused")
 
 /* Current values rather than running totals. */
@@ -305,6 +310,12 @@ void sk_stack_poll(sk_stack *s, uint64_t now); /* fire due timers */
 uint64_t sk_stack_deadline(const sk_stack *s); /* SK_NEVER if none */
 int sk_stack_dispatch(sk_stack *s);            /* deliver events; count */
 int sk_stack_has_events(const sk_stack *s);
+/* An ICMP error (type, code, and the ICMP header's second word) quoting
+ * `inner`: the IPv4 header and at least 8 octets of TCP of a segment this
+ * stack sent.  Returns 1 if it applied to a connection (RFC 1122
+ * §4.2.3.9, RFC 5927), 0 if it was ignored. */
+int sk_stack_icmp_error(sk_stack *s, uint64_t now, int type, int code,
+                        uint32_t info, const uint8_t *inner, size_t len);
 void sk_stack_set_trace(sk_stack *s, sk_trace_fn fn, void *ctx);
 const sk_stats *sk_stack_stats(const sk_stack *s);
 const sk_config *sk_stack_config(const sk_stack *s);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../link/ip.h"
 #include "../synack.h"
 
 typedef struct pkt {
@@ -507,7 +508,7 @@ int sk_sim_dispatch(sk_sim *sim) {
 static void deliver(sk_sim *sim, pkt *p) {
   host *h = find_host(sim, p->to);
   if (h && h->st) {
-    sk_stack_input(h->st, sim->now, p->data, p->len);
+    sk_ip_input(h->st, sim->now, p->data, p->len, stack_output, h);
     free(p);
   } else if (h)
     peer_enqueue(h, p);

@@ -56,7 +56,8 @@ struct sk_conn {
   uint16_t lport, rport;
   uint32_t flags;
   uint8_t state;
-  int8_t close_err;               /* SK_OK or the reason the connection ended */
+  int8_t close_err; /* SK_OK or the reason the connection ended */
+  int8_t soft_err;  /* an ICMP error to report if the connection times out */
   uint8_t snd_wscale, rcv_wscale; /* RFC 7323 shifts, 0 without */
 
   /* Send sequence space (RFC 9293 §3.3.1, Figure 3).  snd_max is the

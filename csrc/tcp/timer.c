@@ -114,9 +114,15 @@ void timer_clear_all(sk_conn *c) {
   reschedule(c);
 }
 
+/* The reason a connection that timed out ended: ETIMEDOUT, or the ICMP
+ * error heard on the way (RFC 1122 §4.2.3.9). */
+static int timeout_err(const sk_conn *c) {
+  return c->soft_err ? c->soft_err : SK_ETIMEDOUT;
+}
+
 static void timed_out(sk_conn *c, uint64_t now) {
   c->stack->stats.conns_timed_out++;
-  tcb_closed(c, SK_ETIMEDOUT, now);
+  tcb_closed(c, timeout_err(c), now);
 }
 
 static void persist_timeout(sk_conn *c, uint64_t now);
@@ -188,7 +194,7 @@ static void keepalive_timeout(sk_conn *c, uint64_t now) {
     return;
   }
   if (c->probes >= p->keepalive_count) {
-    tcb_abort(c, SK_ETIMEDOUT, now);
+    tcb_abort(c, timeout_err(c), now);
     c->stack->stats.conns_timed_out++;
     return;
   }
