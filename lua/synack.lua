@@ -32,43 +32,28 @@ local sim_methods = core.metatables.sim.methods
 local core_run = sim_methods.run
 
 function sim_methods.run(net, a, b)
-  if task.current() then
-    error("net:run cannot be called inside a task (use synack.sleep)", 2)
-  end
-  if not task.active() then return core_run(net, a, b) end
-  local pred, limit
-  if type(a) == "number" then
-    limit = net:now() + a
-  elseif type(a) == "function" then
-    pred = a
-    if b ~= nil then limit = net:now() + b end
-  elseif a ~= nil then
-    return core_run(net, a, b) -- raises the usual argument error
-  end
-  local function stop() return task.has_ready() or (pred ~= nil and pred()) end
-  while true do
-    task.pump(net)
-    if pred and pred() then return true end
-    local wake, target = task.next_wake(net), limit
-    if wake and (not target or wake < target) then target = wake end
-    if target and target < net:now() then target = net:now() end
-    local hit = core_run(net, stop, target and target - net:now() or nil)
-    if not hit then
-      local now = net:now()
-      if limit and now >= limit then
-        task.pump(net)
-        if pred then return pred() and true or false end
-        return true
-      end
-      if not target then -- nothing left to happen
-        task.pump(net)
-        if task.has_ready() or task.next_wake(net) then goto continue end
-        if pred then return pred() and true or false end
-        return true
-      end
-    end
-    ::continue::
-  end
+  local function run(x, y) return core_run(net, x, y) end
+  return task.drive(run, run, net, a, b, "net:run")
 end
+
+-- Live stacks (synack.tap, synack.raw) run on a libuv loop in real time.
+local live_clock = { now = core.live_now }
+
+--- synack.run([seconds | predicate [, max_seconds]]) -> boolean
+local function live_direct(a, b)
+  if type(a) == "number" then -- that long, whatever happens
+    core.live_run(nil, a)
+    return true
+  end
+  return core.live_run(a, b)
+end
+
+function synack.run(a, b)
+  return task.drive(core.live_run, live_direct, live_clock, a, b, "synack.run")
+end
+
+synack.stop = core.live_stop
+synack.tap = core.tap
+synack.raw = core.raw
 
 return synack

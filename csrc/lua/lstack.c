@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../drive/uv.h"
 #include "lsynack.h"
 
 lstack *sk_lua_checkstack(lua_State *L, int idx) {
@@ -34,7 +35,8 @@ lstack *sk_lua_newstack(lua_State *L, sk_stack *st, ldriver *d, sk_sim *sim,
   ls->st = st;
   ls->drv = d;
   ls->sim = sim;
-  ls->addr = sk_stack_config(st)->addr;
+  if (st)
+    ls->addr = sk_stack_config(st)->addr;
   luaL_setmetatable(L, STACK_MT);
   lua_pushvalue(L, owner_idx);
   lua_setiuservalue(L, -2, 1);
@@ -115,7 +117,8 @@ static int stack_connections(lua_State *L) {
 }
 
 static int stack_stats(lua_State *L) {
-  const sk_stats *st = sk_stack_stats(sk_lua_checkstack(L, 1)->st);
+  lstack *ls = sk_lua_checkstack(L, 1);
+  const sk_stats *st = sk_stack_stats(ls->st);
   int i;
   lua_newtable(L);
 #define X(n, d)                                                                \
@@ -130,6 +133,16 @@ static int stack_stats(lua_State *L) {
     lua_setfield(L, -2, sk_drop_name(i));
   }
   lua_setfield(L, -2, "drops");
+  if (ls->live) { /* a live stack's link layer counts too */
+    const sk_eth_stats *es = sk_eth_stats_get(sk_uvdev_eth(ls->live));
+#define X(n, d)                                                                \
+  lua_pushinteger(L, (lua_Integer)es->n);                                      \
+  lua_setfield(L, -2, #n);
+    SK_ETH_COUNTERS(X)
+#undef X
+    lua_pushinteger(L, (lua_Integer)sk_uvdev_tx_drops(ls->live));
+    lua_setfield(L, -2, "tx_drops");
+  }
   return 1;
 }
 
@@ -193,6 +206,8 @@ void sk_lua_stack_close(lua_State *L, lstack *ls) {
   ls->traces = NULL;
   if (ls->sim)
     sk_sim_remove(ls->sim, ls->addr); /* frees the stack */
+  else if (ls->live)
+    sk_lua_live_close(ls); /* the device goes too */
   else
     sk_stack_free(ls->st);
   ls->st = NULL;
@@ -212,11 +227,25 @@ static int stack_close(lua_State *L) {
   return 0;
 }
 
+static int stack_gc(lua_State *L) {
+  lstack *ls = luaL_checkudata(L, 1, STACK_MT);
+  if (ls->live && ls->st && !ls->drv->dispatching)
+    sk_lua_stack_close(L, ls);
+  return 0;
+}
+
 static int stack_index(lua_State *L) {
   lstack *ls = luaL_checkudata(L, 1, STACK_MT);
   const char *k = lua_tostring(L, 2);
   if (k && strcmp(k, "addr") == 0) {
     sk_lua_pushaddr(L, ls->addr);
+    return 1;
+  }
+  if (k && strcmp(k, "ifname") == 0) { /* a live stack's interface */
+    if (ls->live)
+      lua_pushstring(L, sk_lua_live_ifname(ls));
+    else
+      lua_pushnil(L);
     return 1;
   }
   lua_pushvalue(L, 2);
@@ -252,8 +281,10 @@ int sk_lua_open_stack(lua_State *L) {
   lua_setfield(L, -2, "__close");
   lua_pushcfunction(L, stack_tostring);
   lua_setfield(L, -2, "__tostring");
-  /* No __gc: a simulated host belongs to its network, which keeps it
-   * alive and frees it; live stacks add their own. */
+  /* A simulated host belongs to its network, which keeps it alive and
+   * frees it; a live stack let go is closed (its device goes). */
+  lua_pushcfunction(L, stack_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   return 0;
 }

@@ -231,6 +231,7 @@ int luaopen_synack_core(lua_State *L) {
   sk_lua_open_conn(L);
   sk_lua_open_peer(L);
   sk_lua_open_trace(L);
+  sk_lua_open_live(L);
   /* the metatables, so the Lua side (lua/synack/) can add methods to
    * their `methods` tables */
   lua_createtable(L, 0, 6);

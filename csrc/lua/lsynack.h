@@ -32,10 +32,14 @@ typedef struct ldriver {
   int err_ref;            /* the first callback error, waiting to be raised */
 } ldriver;
 
+struct sk_uvdev;
+
 typedef struct lstack {
   sk_stack *st; /* NULL once closed */
   ldriver *drv;
-  sk_sim *sim; /* the sim it lives in, if any */
+  sk_sim *sim;              /* the sim it lives in, if any */
+  struct sk_uvdev *live;    /* or its device, if live */
+  struct lstack *live_next; /* the live driver's list */
   uint32_t addr;
   int close_pending;
   struct lstack *close_next;
@@ -138,6 +142,11 @@ int sk_lua_sim_new(lua_State *L);
 int sk_lua_sim_run(lua_State *L, lsim *s, uint64_t until, sk_lua_stop_fn stop,
                    void *ctx);
 void sk_lua_stack_close(lua_State *L, lstack *ls);
+
+/* llive.c */
+void sk_lua_open_live(lua_State *L);
+void sk_lua_live_close(lstack *ls);
+const char *sk_lua_live_ifname(const lstack *ls);
 int sk_lua_open_stack(lua_State *L);
 lstack *sk_lua_newstack(lua_State *L, sk_stack *st, ldriver *d, sk_sim *sim,
                         int owner_idx);

@@ -85,6 +85,56 @@ function M.pump(clock)
   end
 end
 
+--- Runs a driver with the tasks: `run(pred, max_seconds)` is the driver's
+-- own loop (true when pred holds; false when max_seconds pass; with
+-- neither, true once nothing is left to happen), `clock` its clock; `a`
+-- and `b` are the arguments of net:run / synack.run, which `direct(a, b)`
+-- serves when no task exists.
+function M.drive(run, direct, clock, a, b, name)
+  if current then
+    error(name .. " cannot be called inside a task (use synack.sleep)", 3)
+  end
+  local pred, limit
+  if type(a) == "number" then
+    if a < 0 then error(("bad argument #1 to '%s' (seconds must be >= 0)"):format(name), 3) end
+    limit = clock:now() + a
+  elseif type(a) == "function" then
+    pred = a
+    if b ~= nil then
+      if type(b) ~= "number" or b < 0 then
+        error(("bad argument #2 to '%s' (max_seconds >= 0 expected)"):format(name), 3)
+      end
+      limit = clock:now() + b
+    end
+  elseif a ~= nil then
+    error(("bad argument #1 to '%s' (seconds, a predicate function or nothing)"):format(name), 3)
+  end
+  if not M.active() then return direct(a, b) end -- the driver alone
+  local function stop() return M.has_ready() or (pred ~= nil and pred()) end
+  while true do
+    M.pump(clock)
+    if pred and pred() then return true end
+    local wake, target = M.next_wake(clock), limit
+    if wake and (not target or wake < target) then target = wake end
+    local now = clock:now()
+    if target and target < now then target = now end
+    if not run(stop, target and target - now or nil) then
+      if limit and clock:now() >= limit then
+        M.pump(clock)
+        if pred then return pred() and true or false end
+        return true
+      end
+      if not target then -- nothing left to happen
+        M.pump(clock)
+        if not M.has_ready() and not M.next_wake(clock) then
+          if pred then return pred() and true or false end
+          return true
+        end
+      end
+    end
+  end
+end
+
 --- The earliest wake time of a sleeper on `clock`, or nil.
 function M.next_wake(clock)
   for _, s in ipairs(sleepers) do
