@@ -317,6 +317,11 @@ int sk_stack_has_events(const sk_stack *s);
 int sk_stack_icmp_error(sk_stack *s, uint64_t now, int type, int code,
                         uint32_t info, const uint8_t *inner, size_t len);
 void sk_stack_set_trace(sk_stack *s, sk_trace_fn fn, void *ctx);
+/* Sends a packet the caller built (a scanner's SYN, a test's odd segment)
+ * out through the stack's output, as if the stack had sent it: the trace
+ * sees it, no connection knows of it. */
+void sk_stack_send_raw(sk_stack *s, uint64_t now, const uint8_t *pkt,
+                       size_t len);
 const sk_stats *sk_stack_stats(const sk_stack *s);
 const sk_config *sk_stack_config(const sk_stack *s);
 

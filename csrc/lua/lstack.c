@@ -172,6 +172,22 @@ static int stack_pcap(lua_State *L) {
   return 1;
 }
 
+/* stack:send(segment): a segment built by the script (from this stack's
+ * address unless `from` says otherwise), sent as the stack would send
+ * one; no connection knows of it, so replies meet the stack's rules (a
+ * SYN-ACK for no connection gets a RST, as from a kernel). */
+static int stack_send(lua_State *L) {
+  lstack *ls = sk_lua_checkstack(L, 1);
+  uint8_t *buf;
+  size_t n;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  buf = lua_newuserdatauv(L, 65536, 0);
+  n = sk_lua_buildsegment(L, 2, ls->addr, buf, 65536);
+  sk_stack_send_raw(ls->st, ls->drv->now(ls->drv), buf, n);
+  return 0;
+}
+
 /* ---- closing ------------------------------------------------------------- */
 
 /* Conn and listener objects of this stack lose their C objects, which
@@ -267,6 +283,7 @@ static const luaL_Reg methods[] = {{"listen", stack_listen},
                                    {"stats", stack_stats},
                                    {"trace", stack_trace},
                                    {"pcap", stack_pcap},
+                                   {"send", stack_send},
                                    {"close", stack_close},
                                    {NULL, NULL}};
 

@@ -208,6 +208,13 @@ void stack_emit(sk_stack *s, uint64_t now, tcp_seg *seg) {
   s->out(s->out_ctx, s->obuf, len);
 }
 
+void sk_stack_send_raw(sk_stack *s, uint64_t now, const uint8_t *pkt,
+                       size_t len) {
+  if (s->trace)
+    s->trace(s->trace_ctx, now, SK_DIR_OUT, pkt, len);
+  s->out(s->out_ctx, pkt, len);
+}
+
 void stack_reset_reply(sk_stack *s, uint64_t now, const tcp_seg *in) {
   tcp_seg r;
   if (in->flags & TCP_RST) /* never answer a RST with a RST */
