@@ -6,6 +6,8 @@
 --   --addr A/LEN    synack's address (default 192.0.2.2/24)
 --   --gateway G     for addresses off the link
 --   --seconds S     how long to run at most (default: until done)
+--   --wait S        wait that long after the device is up (so that a
+--                   capture started on it sees everything)
 --
 -- Everything not an option is left in `rest`, in order.
 local synack = require "synack"
@@ -28,6 +30,7 @@ function M.parse(args)
     end
   end
   o.seconds = tonumber(o.seconds)
+  o.wait = tonumber(o.wait)
   return o
 end
 
@@ -48,6 +51,7 @@ function M.stack(o, config)
     io.stderr:write(("%s: %s (%s)\n"):format(err, why or "", synack.strerror(err)))
     os.exit(1)
   end
+  if o.wait then synack.run(o.wait) end
   return stack
 end
 

@@ -261,10 +261,11 @@ static int l_raw(lua_State *L) { return open_live(L, SK_DEV_PACKET); }
 
 static void on_tick(uv_timer_t *h) { (void)h; }
 
-/* live_run([predicate [, max_seconds]]) -> boolean.  Runs the loop until
- * the predicate holds (checked after every wake-up and every 10 ms:
- * true), max_seconds pass or synack.stop() is called (false), or, with
- * neither, until no live stack is open (true). */
+/* live_run([predicate [, max_seconds]]) -> boolean [, "stopped"].  Runs
+ * the loop until the predicate holds (checked after every wake-up and
+ * every 10 ms: true), max_seconds pass (false) or synack.stop() is called
+ * (false, "stopped"; a stop called outside a run ends the next one), or,
+ * with neither, until no live stack has anything left to wait for. */
 static int l_run(lua_State *L) {
   llive *lv = getlive(L);
   uint64_t until = SK_NEVER, start = sk_uv_now();
@@ -279,7 +280,6 @@ static int l_run(lua_State *L) {
   lua_settop(L, 1);
   lv->drv.running = 1;
   lv->drv.L = L;
-  lv->stop = 0;
   uv_timer_start(&lv->tick, on_tick, TICK_MS, TICK_MS);
   for (;;) {
     lstack *ls, *next;
@@ -314,9 +314,13 @@ static int l_run(lua_State *L) {
   uv_timer_stop(&lv->tick);
   lv->drv.running = 0;
   lv->drv.L = NULL;
-  lv->stop = 0;
   sk_lua_raise_pending(L, &lv->drv);
   lua_pushboolean(L, result);
+  if (lv->stop) { /* this run is over; the next one starts afresh */
+    lv->stop = 0;
+    lua_pushliteral(L, "stopped");
+    return 2;
+  }
   return 1;
 }
 

@@ -118,7 +118,9 @@ function M.drive(run, direct, clock, a, b, name)
     if wake and (not target or wake < target) then target = wake end
     local now = clock:now()
     if target and target < now then target = now end
-    if not run(stop, target and target - now or nil) then
+    local hit, why = run(stop, target and target - now or nil)
+    if why == "stopped" then return false end
+    if not hit then
       if limit and clock:now() >= limit then
         M.pump(clock)
         if pred then return pred() and true or false end
