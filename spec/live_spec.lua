@@ -47,6 +47,8 @@ local function prologue(two)
   local s = {
     "set -u",
     env(),
+    -- under ASan (make sanitize) only synack's processes get the runtime
+    'LUA="env LD_PRELOAD=${LD_PRELOAD:-} lua5.4"; unset LD_PRELOAD',
     "NS=" .. ns .. "a; NS2=" .. ns .. "b",
     "D=$(mktemp -d)",
     "cleanup() { for n in $NS $NS2; do ip netns pids $n 2>/dev/null | xargs -r kill 2>/dev/null;" ..
@@ -71,7 +73,7 @@ sha=$(sha256sum < $D/file | cut -c1-64)
 ( for i in $(seq 200); do ip netns exec $NS ip link show synack0 >/dev/null 2>&1 && break; sleep 0.05; done
   exec timeout 60 ip netns exec $NS tcpdump -n -i synack0 -w $D/cap.pcap 2>/dev/null ) &
 sleep 0.5
-timeout 60 ip netns exec $NS lua5.4 examples/http_get.lua http://192.0.2.1:8000/file --out $D/got --wait 1
+timeout 60 ip netns exec $NS $LUA examples/http_get.lua http://192.0.2.1:8000/file --out $D/got --wait 1
 echo "rc=$?"
 got=$(sha256sum < $D/got | cut -c1-64)
 [ "$sha" = "$got" ] && echo "digest=same"
@@ -101,7 +103,7 @@ fi
 
   live("echoes 1 MiB from a Linux client through a synack server", function()
     local ok, out = sh(prologue() .. [[
-timeout 60 ip netns exec $NS lua5.4 examples/echo_server.lua 7 --count 1 > $D/server.out 2>&1 &
+timeout 60 ip netns exec $NS $LUA examples/echo_server.lua 7 --count 1 > $D/server.out 2>&1 &
 server=$!
 for i in $(seq 200); do ip netns exec $NS ip addr show synack0 2>/dev/null | grep -q 192.0.2.1 && break; sleep 0.05; done
 timeout 60 ip netns exec $NS python3 spec/live/echo.py client 192.0.2.2 7 1048576
@@ -119,7 +121,7 @@ echo "kernel:"; ip netns exec $NS ss -tan state time-wait
 
   live("opens 200 short connections each way", function()
     local ok, out = sh(prologue() .. [[
-timeout 60 ip netns exec $NS lua5.4 examples/echo_server.lua 7 --count 200 > $D/server.out 2>&1 &
+timeout 60 ip netns exec $NS $LUA examples/echo_server.lua 7 --count 200 > $D/server.out 2>&1 &
 server=$!
 for i in $(seq 200); do ip netns exec $NS ip addr show synack0 2>/dev/null | grep -q 192.0.2.1 && break; sleep 0.05; done
 echo "kernel_to_synack: $(timeout 60 ip netns exec $NS python3 spec/live/echo.py many 192.0.2.2 7 200)"
@@ -128,7 +130,7 @@ echo "kernel_tw=$(ip netns exec $NS ss -tan state time-wait | grep -c ':7 *$')"
 sleep 0.5
 (exec timeout 60 ip netns exec $NS python3 spec/live/echo.py server 0.0.0.0 9000) &
 sleep 0.5
-echo "synack_to_kernel: $(timeout 60 ip netns exec $NS lua5.4 spec/live/many.lua 192.0.2.1 9000 200)"
+echo "synack_to_kernel: $(timeout 60 ip netns exec $NS $LUA spec/live/many.lua 192.0.2.1 9000 200)"
 echo "kernel_tw_9000=$(ip netns exec $NS ss -tan state time-wait | grep -c '192.0.2.1:9000')"
 ]])
     assert.is_true(ok, out)
@@ -142,7 +144,7 @@ echo "kernel_tw_9000=$(ip netns exec $NS ss -tan state time-wait | grep -c '192.
     local ok, out = sh(prologue() .. [[
 (exec timeout 60 ip netns exec $NS python3 -m http.server 8000 >/dev/null 2>&1) &
 sleep 0.5
-timeout 30 ip netns exec $NS lua5.4 examples/syn_scan.lua 192.0.2.1 21-23,8000
+timeout 30 ip netns exec $NS $LUA examples/syn_scan.lua 192.0.2.1 21-23,8000
 ]])
     assert.is_true(ok, out)
     assert.matches("8000/tcp%s+open%s+http%-alt", out)
@@ -154,7 +156,7 @@ timeout 30 ip netns exec $NS lua5.4 examples/syn_scan.lua 192.0.2.1 21-23,8000
     local ok, out = sh(prologue() .. [[
 (exec timeout 60 ip netns exec $NS python3 -m http.server 8000 >/dev/null 2>&1) &
 sleep 0.5
-timeout 30 ip netns exec $NS lua5.4 examples/teardown.lua 192.0.2.1 8000 --count 4
+timeout 30 ip netns exec $NS $LUA examples/teardown.lua 192.0.2.1 8000 --count 4
 ]])
     assert.is_true(ok, out)
     assert.matches("RSTs sent 2, FIN%-closed 2, in TIME%-WAIT now 2", out)
@@ -170,7 +172,7 @@ ip link add va netns $NS type veth peer name vb netns $NS2 || exit 1
 ip netns exec $NS ip addr add 10.9.0.1/24 dev va
 ip netns exec $NS ip link set va up
 ip netns exec $NS2 ip link set vb up          # no kernel address: synack's alone
-timeout 60 ip netns exec $NS2 lua5.4 examples/echo_server.lua 7 --count 1 --raw vb --addr 10.9.0.2/24 > $D/server.out 2>&1 &
+timeout 60 ip netns exec $NS2 $LUA examples/echo_server.lua 7 --count 1 --raw vb --addr 10.9.0.2/24 > $D/server.out 2>&1 &
 server=$!
 sleep 0.5
 timeout 60 ip netns exec $NS python3 spec/live/echo.py client 10.9.0.2 7 262144
@@ -178,7 +180,7 @@ wait $server; echo "server_rc=$?"
 head -c 1048576 /dev/urandom > $D/file
 (cd $D && exec timeout 60 ip netns exec $NS python3 -m http.server 8000 >/dev/null 2>&1) &
 sleep 0.5
-timeout 60 ip netns exec $NS2 lua5.4 examples/http_get.lua http://10.9.0.1:8000/file --raw vb --addr 10.9.0.2/24 --out $D/got
+timeout 60 ip netns exec $NS2 $LUA examples/http_get.lua http://10.9.0.1:8000/file --raw vb --addr 10.9.0.2/24 --out $D/got
 cmp -s $D/file $D/got && echo "fetched=same"
 ]])
     assert.is_true(ok, out)
@@ -193,7 +195,7 @@ describe("live devices refuse clearly", function()
   live("without permission: nil, EPERM and what to do", function()
     if not have("setpriv") then pending("setpriv is not installed") return end
     local ok, out = sh(prologue() .. [[
-timeout 10 ip netns exec $NS setpriv --reuid=65534 --regid=65534 --clear-groups lua5.4 -e '
+timeout 10 ip netns exec $NS setpriv --reuid=65534 --regid=65534 --clear-groups $LUA -e '
   local s, err, why = require("synack").tap{ addr = "192.0.2.2/24" }
   print(s, err, why)'
 ]])
@@ -203,7 +205,7 @@ timeout 10 ip netns exec $NS setpriv --reuid=65534 --regid=65534 --clear-groups 
 
   live("for a device name that does not exist, or one that does", function()
     local ok, out = sh(prologue() .. [[
-timeout 10 ip netns exec $NS lua5.4 -e '
+timeout 10 ip netns exec $NS $LUA -e '
   local synack = require "synack"
   print(synack.raw{ ifname = "nosuch0", addr = "10.9.0.2/24" })
   print(synack.tap{ name = "lo", addr = "192.0.2.2/24" })'
@@ -215,7 +217,7 @@ timeout 10 ip netns exec $NS lua5.4 -e '
 
   live("for an address the kernel already has", function()
     local ok, out = sh(prologue() .. [[
-timeout 10 ip netns exec $NS lua5.4 -e '
+timeout 10 ip netns exec $NS $LUA -e '
   print(require("synack").tap{ addr = "127.0.0.1/8" })'
 ]])
     assert.is_true(ok, out)

@@ -29,6 +29,16 @@ static uint64_t live_now(ldriver *d) {
   return sk_uv_now();
 }
 
+/* At lua_close: the loop's own resources go (every live stack has been
+ * closed by then: their objects were collected first). */
+static int live_gc(lua_State *L) {
+  llive *lv = lua_touserdata(L, 1);
+  uv_close((uv_handle_t *)&lv->tick, NULL);
+  uv_run(&lv->loop, UV_RUN_NOWAIT);
+  uv_loop_close(&lv->loop);
+  return 0;
+}
+
 /* The live driver of this Lua state, made on first use. */
 static llive *getlive(lua_State *L) {
   llive *lv;
@@ -45,6 +55,10 @@ static llive *getlive(lua_State *L) {
   if (uv_loop_init(&lv->loop) != 0)
     luaL_error(L, "cannot start the libuv loop");
   uv_timer_init(&lv->loop, &lv->tick);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, live_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, LIVE_REG);
   return lv;
 }
@@ -80,6 +94,10 @@ void sk_lua_live_close(lstack *ls) {
   if (*pp)
     *pp = ls->live_next;
   sk_uvdev_close(ls->live);
+  /* let libuv finish closing its handles now, the script may exit next
+   * (inside a run, the loop does it itself: uv_run does not nest) */
+  if (!lv->drv.running)
+    uv_run(&lv->loop, UV_RUN_NOWAIT);
   /* ls->live stays set: the stack was live, and is now closed */
 }
 
