@@ -65,11 +65,14 @@ sanitize: deps
 # Benchmarks: a release build (-O2, no sanitizers) of their own.
 BENCH_BUILD ?= build-bench
 QUICK ?=
-bench: deps
+bench: build deps
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSYNACK_BENCH=ON -DSYNACK_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench_timewait $(if $(QUICK),100000,200000)
 	$(BENCH_BUILD)/bench_synflood $(if $(QUICK),200000,1000000)
+	@if [ "$$(id -u)" = 0 ] && [ -e /dev/net/tun ]; then \
+	  BENCH_BUILD=$(BENCH_BUILD) bench/tap_throughput.sh $(if $(QUICK),2,5); \
+	else echo "tap throughput: needs root and /dev/net/tun, skipped"; fi
 
 # Fuzzing: clang-14 with libFuzzer, ASan and UBSan.  New inputs go to
 # $(FUZZ_BUILD)/corpus-*; the seeds in fuzz/corpus are read, not written.
