@@ -12,12 +12,12 @@ static int ring_grow(ring *r, sk_mem *m, uint32_t need, uint32_t cap) {
     size = size > UINT32_MAX / 2 ? UINT32_MAX : size * 2;
   if (size > cap)
     size = cap < need ? need : cap;
-  nb = mem_alloc(m, size);
+  nb = mem_alloc_buf(m, size);
   if (!nb)
     return 0;
   if (r->extent)
     ring_peek(r, 0, nb, r->extent);
-  mem_free(m, r->buf, r->size);
+  mem_free_buf(m, r->buf, r->size);
   r->buf = nb;
   r->size = size;
   r->head = 0;
@@ -94,7 +94,7 @@ uint32_t ring_read(ring *r, sk_mem *m, void *p, uint32_t n) {
 }
 
 void ring_free(ring *r, sk_mem *m) {
-  mem_free(m, r->buf, r->size);
+  mem_free_buf(m, r->buf, r->size);
   r->buf = NULL;
   r->size = r->head = r->len = r->extent = 0;
 }

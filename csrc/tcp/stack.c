@@ -94,6 +94,7 @@ void sk_stack_free(sk_stack *s) {
     mem_free(&s->mem, l, sizeof *l);
   }
   tw_free_all(s);
+  mem_cache_flush(&s->mem);
   mem_free(&s->mem, s->heap, s->heap_cap * sizeof *s->heap);
   mem_free(&s->mem, s->buckets, s->nbuckets * sizeof *s->buckets);
   mem_free(&s->mem, s->obuf, s->obuf_size);

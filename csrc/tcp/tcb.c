@@ -218,6 +218,8 @@ void tcb_maybe_free(sk_conn *c) {
   asm_free(&c->ooo, &s->mem);
   asm_free(&c->sacked, &s->mem);
   mem_free(&s->mem, c, sizeof *c);
+  if (!s->all) /* the last connection: no buffer will be wanted soon */
+    mem_cache_flush(&s->mem);
 }
 
 /* The window we offer: free space in the receive buffer, within what the
