@@ -11,12 +11,46 @@
 
 /* ---- checksum (RFC 1071) ------------------------------------------------- */
 
-/* 32-bit loads into a 64-bit sum: carries collect in the upper half and
- * are folded once at the end (RFC 1071 §2(C), "deferred carries").  The
- * sum is byte-order independent (§2(B)): add the bytes as they lie in
- * memory and store the result the same way. */
+/* 64-bit words into two sums (two chains the CPU runs side by side),
+ * their carries counted apart and added back around once at the end (RFC 1071
+ * §2(C), "deferred carries"; any word size works, as 2^16 = 1 modulo 2^16 - 1).
+ * The sum is byte-order independent (§2(B)): add the bytes as they lie in
+ * memory and store the result the same way. Pieces chain as long as each but
+ * the last has an even length. */
 uint64_t cksum_add(uint64_t sum, const void *data, size_t n) {
   const uint8_t *p = data;
+  uint64_t s0 = sum, s1 = 0, c0 = 0, c1 = 0, w0, w1, w2, w3;
+  while (n >= 32) { /* two chains of add-with-carry, side by side */
+    memcpy(&w0, p, 8);
+    memcpy(&w1, p + 8, 8);
+    memcpy(&w2, p + 16, 8);
+    memcpy(&w3, p + 24, 8);
+    s0 += w0;
+    c0 += s0 < w0;
+    s1 += w1;
+    c1 += s1 < w1;
+    s0 += w2;
+    c0 += s0 < w2;
+    s1 += w3;
+    c1 += s1 < w3;
+    p += 32;
+    n -= 32;
+  }
+  while (n >= 8) {
+    memcpy(&w0, p, 8);
+    s0 += w0;
+    c0 += s0 < w0;
+    p += 8;
+    n -= 8;
+  }
+  s0 += s1;
+  c0 += s0 < s1;
+  c0 += c1;
+  s0 += c0;
+  if (s0 < c0) /* the end-around carry */
+    s0++;
+  sum = s0;
+  sum = (sum & 0xffffffffu) + (sum >> 32); /* room for the tail below */
   while (n >= 4) {
     uint32_t w;
     memcpy(&w, p, 4);
