@@ -16,12 +16,15 @@
 static uint16_t pick_port(sk_stack *s, uint32_t raddr, uint16_t rport, int ts,
                           uint64_t now) {
   uint32_t n = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1, i;
-  uint32_t laddr = s->cfg.addr;
-  uint32_t offset =
-      (uint32_t)stack_prf(s, PRF_PORT_OFFSET, laddr, 0, raddr, rport, 0);
-  uint16_t *counter =
-      &s->port_table[stack_prf(s, PRF_PORT_SLOT, laddr, 0, raddr, rport, 0) %
-                     64];
+  uint32_t offset;
+  uint16_t *counter;
+  if (!s->port_hash || s->port_raddr != raddr || s->port_rport != rport) {
+    s->port_hash = stack_prf(s, PRF_PORT, s->cfg.addr, 0, raddr, rport, 0);
+    s->port_raddr = raddr;
+    s->port_rport = rport;
+  }
+  offset = (uint32_t)s->port_hash;                     /* F(dest) */
+  counter = &s->port_table[(s->port_hash >> 32) % 64]; /* its table slot */
   for (i = 0; i < n; i++) {
     uint16_t p = (uint16_t)(s->cfg.port_lo + (offset + *counter) % n);
     (*counter)++;
@@ -57,8 +60,7 @@ sk_conn *sk_connect(sk_stack *s, uint64_t now, uint32_t raddr, uint16_t rport,
     return NULL;
   }
   c->flags |= CF_USER;
-  tcb_set_tuple(c, s->cfg.addr, lport, raddr, rport);
-  c->iss = isn_for(s, now, s->cfg.addr, lport, raddr, rport);
+  c->iss = isn_at(now, tcb_set_tuple(c, s->cfg.addr, lport, raddr, rport));
   c->snd_una = c->snd_nxt = c->snd_max = c->iss;
   conn_hash_insert(s, c);
   tcb_set_state(c, SK_SYN_SENT, now);

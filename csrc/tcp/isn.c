@@ -24,8 +24,14 @@ uint64_t stack_prf(const sk_stack *s, int domain, uint32_t laddr,
   return siphash24(&s->key, m, sizeof m);
 }
 
-uint32_t isn_for(const sk_stack *s, uint64_t now, uint32_t laddr,
-                 uint16_t lport, uint32_t raddr, uint16_t rport) {
-  uint32_t m = (uint32_t)(now / 4); /* RFC 6528 §3: a 4 µs clock */
-  return m + (uint32_t)stack_prf(s, PRF_ISN, laddr, lport, raddr, rport, 0);
+/* One SipHash per 4-tuple gives both of its secrets: F of RFC 6528 in
+ * the low half, the RFC 7323 timestamp offset in the high half (a PRF's
+ * halves are independent). */
+uint64_t tuple_secret(const sk_stack *s, uint32_t laddr, uint16_t lport,
+                      uint32_t raddr, uint16_t rport) {
+  return stack_prf(s, PRF_ISN, laddr, lport, raddr, rport, 0);
+}
+
+uint32_t isn_at(uint64_t now, uint64_t secret) {
+  return (uint32_t)(now / 4) + (uint32_t)secret; /* RFC 6528 §3: M + F */
 }

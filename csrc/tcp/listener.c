@@ -8,9 +8,9 @@
 #include "tcb.h"
 
 sk_listener *listener_find(sk_stack *s, uint16_t port) {
-  sk_listener *l = s->listeners;
+  sk_listener *l = s->lbuckets[port % LISTEN_BUCKETS];
   while (l && l->port != port)
-    l = l->next;
+    l = l->hnext;
   return l;
 }
 
@@ -41,6 +41,8 @@ sk_listener *sk_listen(sk_stack *s, uint16_t port, const sk_listen_opts *o,
   l->params = o && o->params ? *o->params : s->cfg.params;
   l->next = s->listeners;
   s->listeners = l;
+  l->hnext = s->lbuckets[port % LISTEN_BUCKETS];
+  s->lbuckets[port % LISTEN_BUCKETS] = l;
   return l;
 }
 
@@ -241,10 +243,10 @@ void listener_input(sk_listener *l, const tcp_seg *seg, uint64_t now,
   c->flags |= CF_PASSIVE;
   c->listener = l;
   l->syn_queue++;
-  tcb_set_tuple(c, seg->daddr, seg->dport, seg->saddr, seg->sport);
+  c->iss = isn_at(
+      now, tcb_set_tuple(c, seg->daddr, seg->dport, seg->saddr, seg->sport));
   c->irs = seg->seq;
   c->rcv_nxt = c->rcv_adv = c->last_ack_sent = seg->seq + 1;
-  c->iss = isn_for(s, now, seg->daddr, seg->dport, seg->saddr, seg->sport);
   /* RFC 1122 §4.2.2.13: above anything the old incarnation sent (Linux
    * takes its SND.NXT + 65537 too) */
   if (isn_floor && !seq_gt(c->iss, *isn_floor))
@@ -335,6 +337,9 @@ void sk_listener_close(sk_listener *l, uint64_t now) {
   while (*pp != l)
     pp = &(*pp)->next;
   *pp = l->next;
+  for (pp = &s->lbuckets[l->port % LISTEN_BUCKETS]; *pp != l;)
+    pp = &(*pp)->hnext;
+  *pp = l->hnext;
   ev_unlink(s, &l->ev);
   l->ev.cb = NULL;
   if (l->ev.busy) /* inside its own callback: dispatch frees it after */

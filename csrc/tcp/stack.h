@@ -11,6 +11,8 @@
 #include "timewait.h"
 #include "wire.h"
 
+#define LISTEN_BUCKETS 64
+
 /* Something events can be queued on: a connection or a listener.  The
  * stack keeps a list of nodes with undelivered events; dispatch walks it
  * after the core has returned, so callbacks never run inside the core. */
@@ -29,7 +31,8 @@ typedef struct evnode {
 struct sk_listener {
   evnode ev;
   sk_stack *stack;
-  sk_listener *next;
+  sk_listener *next;  /* the stack's list of listeners */
+  sk_listener *hnext; /* its port's bucket */
   uint16_t port;
   uint32_t backlog;
   uint32_t max_syn_backlog;
@@ -56,9 +59,13 @@ struct sk_stack {
   uint64_t hash_key[2];
 
   sk_listener *listeners;
+  sk_listener *lbuckets[LISTEN_BUCKETS]; /* by port: O(1) demux */
   sk_conn *all;            /* every conn, newest first, until it is freed */
   tw_table tw;             /* compact TIME-WAIT entries */
   uint16_t port_table[64]; /* RFC 6056 algorithm 3's counters */
+  uint32_t port_raddr;     /* the last destination's F, kept: a client */
+  uint16_t port_rport;     /* opens many connections to one server */
+  uint64_t port_hash;
 
   /* Every conn with a deadline, in a binary min-heap on it. */
   sk_conn **heap;
@@ -117,12 +124,13 @@ uint32_t tcb_ts_offset(const sk_stack *s, uint32_t laddr, uint16_t lport,
 
 /* isn.c: a keyed pseudorandom function of a 4-tuple (SipHash-2-4 of the
  * stack's secret), one domain per use, and RFC 6528 ISNs made from it. */
-enum { PRF_ISN, PRF_TS_OFFSET, PRF_PORT_OFFSET, PRF_PORT_SLOT, PRF_COOKIE };
+enum { PRF_ISN, PRF_PORT };
 uint64_t stack_prf(const sk_stack *s, int domain, uint32_t laddr,
                    uint16_t lport, uint32_t raddr, uint16_t rport,
                    uint32_t extra);
-uint32_t isn_for(const sk_stack *s, uint64_t now, uint32_t laddr,
-                 uint16_t lport, uint32_t raddr, uint16_t rport);
+uint64_t tuple_secret(const sk_stack *s, uint32_t laddr, uint16_t lport,
+                      uint32_t raddr, uint16_t rport);
+uint32_t isn_at(uint64_t now, uint64_t secret); /* the ISN at `now` */
 
 /* Counts a refused packet under its reason (and the counter the reason
  * adds to) and tells the trace hook. */

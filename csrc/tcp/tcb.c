@@ -49,18 +49,20 @@ uint8_t tcb_our_wscale(const sk_params *p) {
  * again without keeping it). */
 uint32_t tcb_ts_offset(const sk_stack *s, uint32_t laddr, uint16_t lport,
                        uint32_t raddr, uint16_t rport) {
-  return (uint32_t)stack_prf(s, PRF_TS_OFFSET, laddr, lport, raddr, rport, 0);
+  return (uint32_t)(tuple_secret(s, laddr, lport, raddr, rport) >> 32);
 }
 
-void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                   uint16_t rport) {
+uint64_t tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport) {
+  uint64_t secret = tuple_secret(c->stack, laddr, lport, raddr, rport);
   c->laddr = laddr;
   c->lport = lport;
   c->raddr = raddr;
   c->rport = rport;
-  c->ts_offset = tcb_ts_offset(c->stack, laddr, lport, raddr, rport);
+  c->ts_offset = (uint32_t)(secret >> 32);
   if (c->prm.wscale != SK_WSCALE_OFF)
     c->rcv_wscale = tcb_our_wscale(&c->prm);
+  return secret;
 }
 
 uint32_t tcb_ts_now(const sk_conn *c, uint64_t now) {

@@ -129,8 +129,10 @@ uint32_t tcb_rcv_window(const sk_conn *c);
 void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now);
 uint8_t tcb_our_wscale(const sk_params *p); /* the shift our SYN offers */
 void tcb_established(sk_conn *c, uint64_t now);
-void tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                   uint16_t rport);
+/* Sets the 4-tuple and the timestamp offset; returns the tuple's secret,
+ * for its ISN (isn_at). */
+uint64_t tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport,
+                       uint32_t raddr, uint16_t rport);
 void tcb_abort(sk_conn *c, int err, uint64_t now); /* RST, then CLOSED */
 uint32_t tcb_ts_now(const sk_conn *c, uint64_t now);
 
