@@ -157,9 +157,9 @@ static void check_conn(const sk_conn *c) {
     return;
   REQUIRE(seq_leq(c->snd_una, c->snd_nxt));
   REQUIRE(seq_leq(c->snd_nxt, c->snd_max));
-  REQUIRE(c->sndq.len <= c->prm.sndbuf);
+  REQUIRE(c->sndq.len <= c->prm->sndbuf);
   REQUIRE(c->rcvq.len <= rcv_cap(c));
-  REQUIRE(c->ooo.n <= c->prm.max_ooo_holes);
+  REQUIRE(c->ooo.n <= c->prm->max_ooo_holes);
   if (c->state == SK_SYN_RECEIVED)
     REQUIRE(c->deadline != SK_NEVER);
   if (c->state >= SK_ESTABLISHED)

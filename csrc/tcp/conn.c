@@ -85,7 +85,7 @@ void sk_conn_rearm(sk_conn *c, int event) {
     now_true = (c->flags & CF_PEER_FIN) != 0;
     break;
   case SK_EV_WRITABLE:
-    now_true = c->sndq.len < c->prm.sndbuf;
+    now_true = c->sndq.len < c->prm->sndbuf;
     break;
   }
   if (now_true)
@@ -111,7 +111,7 @@ ptrdiff_t sk_conn_write(sk_conn *c, uint64_t now, const void *p, size_t n) {
       return c->close_err;
     return SK_EPIPE;
   }
-  took = ring_write(&c->sndq, &c->stack->mem, p, want, c->prm.sndbuf);
+  took = ring_write(&c->sndq, &c->stack->mem, p, want, c->prm->sndbuf);
   if (took < want)
     c->flags |= CF_WANT_DRAIN;
   if (took)
@@ -132,7 +132,7 @@ static void maybe_window_update(sk_conn *c, uint64_t now) {
     return;
   cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
   avail = tcb_rcv_window(c);
-  if (2 * (uint64_t)cur <= c->prm.rcvbuf && avail > cur &&
+  if (2 * (uint64_t)cur <= c->prm->rcvbuf && avail > cur &&
       avail >= 2 * (uint64_t)cur)
     timer_set(c, T_DELACK, now);
 }

@@ -48,7 +48,7 @@ static void challenge_ack(sk_conn *c, uint64_t now) {
     c->stack->stats.challenge_acks_limited++;
     return;
   }
-  c->next_challenge = now + c->prm.challenge_ack_interval;
+  c->next_challenge = now + c->prm->challenge_ack_interval;
   c->stack->stats.challenge_acks++;
   c->flags |= CF_ACK_NOW;
 }
@@ -67,7 +67,7 @@ static void reply_ack(sk_conn *c, const rx *r, uint64_t now) {
     c->stack->stats.oow_acks_limited++;
     return;
   }
-  c->next_challenge = now + c->prm.challenge_ack_interval;
+  c->next_challenge = now + c->prm->challenge_ack_interval;
   c->flags |= CF_ACK_NOW;
 }
 
@@ -115,7 +115,7 @@ static void ack_advance(sk_conn *c, uint32_t ack, const tcp_seg *seg,
     timer_set(c, T_RTX, now + c->rto);
   if (c->state != SK_SYN_SENT && c->state != SK_SYN_RECEIVED)
     cc_on_ack(c, ack, acked, now); /* only data (not SYN, FIN) grows cwnd */
-  if ((c->flags & CF_WANT_DRAIN) && c->sndq.len < c->prm.sndbuf) {
+  if ((c->flags & CF_WANT_DRAIN) && c->sndq.len < c->prm->sndbuf) {
     c->flags &= ~(uint32_t)CF_WANT_DRAIN;
     ev_post(c->stack, &c->ev, SK_EV_WRITABLE);
   }
@@ -384,17 +384,6 @@ static int step_ack(sk_conn *c, rx *r, uint64_t now) {
   return GO;
 }
 
-/* Sixth: the URG bit.  Urgent data is delivered inline (RFC 6093); only
- * the pointer is remembered, so a bogus one cannot stall anything. */
-static void step_urg(sk_conn *c, rx *r) {
-  uint32_t up;
-  if (!(r->flags & TCP_URG) || !text_state(c))
-    return;
-  up = r->seg->seq + r->seg->urp;
-  if (seq_gt(up, c->rcv_up))
-    c->rcv_up = up;
-}
-
 /* RFC 1122 §4.2.3.2: acknowledge at least every second full-sized segment
  * (counted in octets since our last ACK), otherwise within delack. */
 static void schedule_ack(sk_conn *c, uint32_t n, uint64_t now) {
@@ -403,7 +392,7 @@ static void schedule_ack(sk_conn *c, uint32_t n, uint64_t now) {
   if (c->rcv_nxt - c->last_ack_sent >= 2 * c->rcv_mss)
     c->flags |= CF_ACK_NOW;
   else if (c->timer[T_DELACK] == SK_NEVER)
-    timer_set(c, T_DELACK, now + c->prm.delack);
+    timer_set(c, T_DELACK, now + c->prm->delack);
 }
 
 typedef struct placing {
@@ -446,12 +435,12 @@ static void receive_ahead(sk_conn *c, rx *r, uint64_t now) {
   c->flags |= CF_ACK_NOW;
   if (r->len) {
     sack_note_arrival(c, r->seq);
-    if (!asm_fits(&c->ooo, r->seq, hi, c->prm.max_ooo_holes)) {
+    if (!asm_fits(&c->ooo, r->seq, hi, c->prm->max_ooo_holes)) {
       stack_drop(c->stack, now, SK_DROP_OOO_FULL);
       return;
     }
     asm_gaps(&c->ooo, r->seq, hi, place, &p);
-    if (asm_add(&c->ooo, &c->stack->mem, r->seq, hi, c->prm.max_ooo_holes) !=
+    if (asm_add(&c->ooo, &c->stack->mem, r->seq, hi, c->prm->max_ooo_holes) !=
         ASM_OK) {
       stack_drop(c->stack, now, SK_DROP_OOO_FULL);
       return;
@@ -590,8 +579,7 @@ static void syn_sent_input(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   r.flags &= (uint8_t) ~(TCP_SYN | TCP_ACK);
   r.seq++;
   trim_to_window(c, &r, tcb_rcv_window(c));
-  step_urg(c, &r);
-  step_text(c, &r, now);
+  step_text(c, &r, now); /* (sixth, URG: urgent data is inline, RFC 6093) */
   step_fin(c, &r, now);
 }
 
@@ -622,7 +610,7 @@ static int time_wait_prestep(sk_conn *c, const rx *r, uint64_t now) {
   if ((seg->flags & (TCP_FIN | TCP_RST | TCP_SYN)) == TCP_FIN &&
       seg->seq + seg->len + 1 == c->rcv_nxt) {
     c->flags |= CF_ACK_NOW;
-    timer_set(c, T_WAIT, now + 2 * (uint64_t)c->prm.msl);
+    timer_set(c, T_WAIT, now + 2 * (uint64_t)c->prm->msl);
     return STOP;
   }
   return GO;
@@ -639,7 +627,9 @@ static void synchronized_input(sk_conn *c, rx *r, uint64_t now) {
   if (step_rst(c, r, now) == STOP || step_syn(c, r, now) == STOP ||
       step_ack(c, r, now) == STOP)
     return;
-  step_urg(c, r);
+  /* Sixth, the URG bit: urgent data is delivered inline with the rest
+   * (RFC 6093 §4); the pointer is not used, so no value of it, 0xFFFF or
+   * past the data, can stall or confuse anything. */
   step_text(c, r, now);
   step_fin(c, r, now);
 }

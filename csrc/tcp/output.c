@@ -37,14 +37,14 @@ static uint8_t build_options(sk_conn *c, uint8_t flags, uint64_t now,
   memset(&o, 0, sizeof o);
   if (flags & TCP_SYN) {
     int first = c->state == SK_SYN_SENT; /* ours, before the peer's */
-    offer_ts = first ? c->prm.timestamps : !!(c->flags & CF_TS);
+    offer_ts = first ? c->prm->timestamps : !!(c->flags & CF_TS);
     o.has = HAS_MSS;
-    o.mss = c->prm.mss;
-    if (first ? c->prm.wscale != SK_WSCALE_OFF : !!(c->flags & CF_WSCALE)) {
+    o.mss = c->prm->mss;
+    if (first ? c->prm->wscale != SK_WSCALE_OFF : !!(c->flags & CF_WSCALE)) {
       o.has |= HAS_WSCALE;
       o.wscale = c->rcv_wscale;
     }
-    if (first ? c->prm.sack : !!(c->flags & CF_SACK))
+    if (first ? c->prm->sack : !!(c->flags & CF_SACK))
       o.has |= HAS_SACK_PERM;
   } else
     offer_ts = (c->flags & CF_TS) && !(flags & TCP_RST);
@@ -141,7 +141,7 @@ static int worth_sending(const sk_conn *c, uint32_t len, uint32_t avail) {
     return len >= c->max_snd_wnd / 2;
   /* all that is queued fits: small, so wait for outstanding data to be
    * acknowledged, unless Nagle is off or nothing more will come */
-  return c->prm.nodelay || c->snd_una == c->snd_max ||
+  return c->prm->nodelay || c->snd_una == c->snd_max ||
          (c->flags & CF_FIN_QUEUED);
 }
 

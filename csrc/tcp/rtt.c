@@ -9,16 +9,16 @@
 void rtt_init(sk_conn *c) {
   c->srtt = 0;
   c->rttvar = 0;
-  c->rto = c->prm.rto_initial; /* (2.1) */
+  c->rto = c->prm->rto_initial; /* (2.1) */
 }
 
 static void rto_from_estimate(sk_conn *c) {
   uint64_t k = 4 * (uint64_t)c->rttvar, rto;
   rto = c->srtt + (k > CLOCK_G ? k : CLOCK_G);
-  if (rto < c->prm.rto_min) /* (2.4) */
-    rto = c->prm.rto_min;
-  if (rto > c->prm.rto_max) /* (2.5) */
-    rto = c->prm.rto_max;
+  if (rto < c->prm->rto_min) /* (2.4) */
+    rto = c->prm->rto_min;
+  if (rto > c->prm->rto_max) /* (2.5) */
+    rto = c->prm->rto_max;
   c->rto = (uint32_t)rto;
 }
 
@@ -43,11 +43,11 @@ void rtt_sample(sk_conn *c, uint32_t r) {
  * timer's interval, which leaves the RTO itself alone. */
 uint32_t rtt_backed_off(const sk_conn *c) {
   uint64_t t = (uint64_t)c->rto << (c->backoff > 30 ? 30 : c->backoff);
-  return (uint32_t)(t > c->prm.rto_max ? c->prm.rto_max : t);
+  return (uint32_t)(t > c->prm->rto_max ? c->prm->rto_max : t);
 }
 
 /* (5.5): back off the timer, within rto_max. */
 void rtt_backoff(sk_conn *c) {
   uint64_t rto = 2 * (uint64_t)c->rto;
-  c->rto = (uint32_t)(rto > c->prm.rto_max ? c->prm.rto_max : rto);
+  c->rto = (uint32_t)(rto > c->prm->rto_max ? c->prm->rto_max : rto);
 }

@@ -82,11 +82,7 @@ void sk_stack_free(sk_stack *s) {
   while (s->all) {
     sk_conn *c = s->all;
     s->all = c->anext;
-    ring_free(&c->sndq, &s->mem);
-    ring_free(&c->rcvq, &s->mem);
-    asm_free(&c->ooo, &s->mem);
-    asm_free(&c->sacked, &s->mem);
-    mem_free(&s->mem, c, sizeof *c);
+    tcb_free(c);
   }
   while (s->listeners) {
     sk_listener *l = s->listeners;
@@ -100,6 +96,34 @@ void sk_stack_free(sk_stack *s) {
   mem_free(&s->mem, s->obuf, s->obuf_size);
   mem = s->mem;
   mem_free(&mem, s, sizeof *s);
+}
+
+/* ---- shared parameters --------------------------------------------------- */
+
+const sk_params *params_get(sk_stack *s, const sk_params *p) {
+  param_block *b;
+  for (b = s->params; b; b = b->next)
+    if (memcmp(&b->p, p, sizeof *p) == 0) { /* padding differs: unshared */
+      b->refs++;
+      return &b->p;
+    }
+  if (!(b = mem_alloc(&s->mem, sizeof *b)))
+    return NULL;
+  b->p = *p;
+  b->refs = 1;
+  b->next = s->params;
+  s->params = b;
+  return &b->p;
+}
+
+void params_put(sk_stack *s, const sk_params *p) {
+  param_block **pp = &s->params, *b;
+  while ((b = *pp) != NULL && &b->p != p)
+    pp = &b->next;
+  if (b && --b->refs == 0) {
+    *pp = b->next;
+    mem_free(&s->mem, b, sizeof *b);
+  }
 }
 
 const sk_stats *sk_stack_stats(const sk_stack *s) {
@@ -167,7 +191,7 @@ static void hash_grow(sk_stack *s) {
 
 int conn_hash_insert(sk_stack *s, sk_conn *c) {
   uint32_t h;
-  if (s->nconns >= s->nbuckets)
+  if (s->nconns >= 2 * s->nbuckets) /* chains of two on average, at most */
     hash_grow(s);
   h = tuple_hash(s, c->raddr, c->rport, c->lport) & (s->nbuckets - 1);
   c->hnext = s->buckets[h];

@@ -44,8 +44,17 @@ struct sk_listener {
   sk_params params;
 };
 
+/* Connection parameters, shared: conns with equal ones point to one
+ * block (most use the stack's defaults), counted by references. */
+typedef struct param_block {
+  struct param_block *next;
+  uint32_t refs;
+  sk_params p;
+} param_block;
+
 struct sk_stack {
   sk_config cfg;
+  param_block *params; /* every block in use */
   sk_mem mem;
   sk_stats stats;
   sk_output_fn out;
@@ -131,6 +140,11 @@ uint64_t stack_prf(const sk_stack *s, int domain, uint32_t laddr,
 uint64_t tuple_secret(const sk_stack *s, uint32_t laddr, uint16_t lport,
                       uint32_t raddr, uint16_t rport);
 uint32_t isn_at(uint64_t now, uint64_t secret); /* the ISN at `now` */
+
+/* The shared block equal to *p (made if there is none), or NULL when out
+ * of memory; params_put lets go of one. */
+const sk_params *params_get(sk_stack *s, const sk_params *p);
+void params_put(sk_stack *s, const sk_params *p);
 
 /* Counts a refused packet under its reason (and the counter the reason
  * adds to) and tells the trace hook. */

@@ -15,9 +15,12 @@ sk_conn *tcb_new(sk_stack *s, const sk_params *prm) {
     return NULL;
   if (!(c = mem_calloc(&s->mem, sizeof *c)))
     return NULL;
+  if (!(c->prm = params_get(s, prm))) {
+    mem_free(&s->mem, c, sizeof *c);
+    return NULL;
+  }
   c->ev.kind = EV_CONN;
   c->stack = s;
-  c->prm = *prm;
   c->state = SK_CLOSED;
   c->heap_idx = HEAP_NONE;
   c->deadline = SK_NEVER;
@@ -60,8 +63,8 @@ uint64_t tcb_set_tuple(sk_conn *c, uint32_t laddr, uint16_t lport,
   c->raddr = raddr;
   c->rport = rport;
   c->ts_offset = (uint32_t)(secret >> 32);
-  if (c->prm.wscale != SK_WSCALE_OFF)
-    c->rcv_wscale = tcb_our_wscale(&c->prm);
+  if (c->prm->wscale != SK_WSCALE_OFF)
+    c->rcv_wscale = tcb_our_wscale(c->prm);
   return secret;
 }
 
@@ -76,25 +79,25 @@ uint32_t tcb_ts_now(const sk_conn *c, uint64_t now) {
 void tcb_syn_options(sk_conn *c, const tcp_seg *seg, uint64_t now) {
   const tcp_opts *o = &seg->opts;
   uint32_t mss = (o->has & HAS_MSS) ? o->mss : 536;
-  if ((o->has & HAS_WSCALE) && c->prm.wscale != SK_WSCALE_OFF) {
+  if ((o->has & HAS_WSCALE) && c->prm->wscale != SK_WSCALE_OFF) {
     c->flags |= CF_WSCALE;
     c->snd_wscale = o->wscale > 14 ? 14 : o->wscale; /* §2.3: at most 14 */
   } else {
     c->flags &= ~(uint32_t)CF_WSCALE;
     c->snd_wscale = c->rcv_wscale = 0;
   }
-  if ((o->has & HAS_SACK_PERM) && c->prm.sack)
+  if ((o->has & HAS_SACK_PERM) && c->prm->sack)
     c->flags |= CF_SACK; /* RFC 2018 §2: both SYNs said SACK-permitted */
   else
     c->flags &= ~(uint32_t)CF_SACK;
-  if ((o->has & HAS_TS) && c->prm.timestamps) {
+  if ((o->has & HAS_TS) && c->prm->timestamps) {
     c->flags |= CF_TS;
     c->ts_recent = o->ts_val;
     c->ts_recent_age = (uint32_t)(now / 1000000);
   } else
     c->flags &= ~(uint32_t)CF_TS;
-  if (mss > c->prm.mss)
-    mss = c->prm.mss;
+  if (mss > c->prm->mss)
+    mss = c->prm->mss;
   /* A tiny MSS would turn one write into thousands of segments; Linux
    * refuses to go below 48 (net.ipv4.tcp_min_snd_mss) and so do we, after
    * the timestamps' 12 octets are taken off. */
@@ -174,7 +177,7 @@ void tcb_fin_wait_2(sk_conn *c, uint64_t now) {
   if (c->state != SK_FIN_WAIT_2)
     tcb_set_state(c, SK_FIN_WAIT_2, now);
   if ((c->flags & CF_READ_CLOSED) && c->timer[T_WAIT] == SK_NEVER)
-    timer_set(c, T_WAIT, now + c->prm.fin_timeout);
+    timer_set(c, T_WAIT, now + c->prm->fin_timeout);
 }
 
 /* RFC 9293 §3.10.7.4: the connection waits 2 MSL so that late segments of
@@ -215,13 +218,19 @@ void tcb_maybe_free(sk_conn *c) {
     s->all = c->anext;
   if (c->anext)
     c->anext->aprev = c->aprev;
+  tcb_free(c);
+  if (!s->all) /* the last connection: no buffer will be wanted soon */
+    mem_cache_flush(&s->mem);
+}
+
+void tcb_free(sk_conn *c) {
+  sk_stack *s = c->stack;
   ring_free(&c->sndq, &s->mem);
   ring_free(&c->rcvq, &s->mem);
   asm_free(&c->ooo, &s->mem);
   asm_free(&c->sacked, &s->mem);
+  params_put(s, c->prm);
   mem_free(&s->mem, c, sizeof *c);
-  if (!s->all) /* the last connection: no buffer will be wanted soon */
-    mem_cache_flush(&s->mem);
 }
 
 /* The window we offer: free space in the receive buffer, within what the
@@ -229,11 +238,11 @@ void tcb_maybe_free(sk_conn *c) {
  * only by a real amount, min(half the buffer, one MSS): receiver-side
  * silly window avoidance (RFC 9293 §3.8.6.2.2). */
 uint32_t tcb_rcv_window(const sk_conn *c) {
-  uint32_t cap = c->prm.rcvbuf, used = c->rcvq.len;
+  uint32_t cap = c->prm->rcvbuf, used = c->rcvq.len;
   uint32_t avail = cap > used ? cap - used : 0;
   uint32_t max = 65535u << c->rcv_wscale;
   uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-  uint32_t step = cap / 2 < c->prm.mss ? cap / 2 : c->prm.mss;
+  uint32_t step = cap / 2 < c->prm->mss ? cap / 2 : c->prm->mss;
   if (avail > max)
     avail = max;
   if (avail <= cur)
@@ -247,10 +256,10 @@ void tcb_established(sk_conn *c, uint64_t now) {
   /* RFC 6298 (5.7): the SYN or SYN-ACK timed out and no valid sample
    * came out of the handshake (Karn): start the data with an RTO of 3 s. */
   if (c->retransmits && c->srtt == 0 && c->rto < 3000000)
-    c->rto = 3000000 < c->prm.rto_max ? 3000000 : c->prm.rto_max;
+    c->rto = 3000000 < c->prm->rto_max ? 3000000 : c->prm->rto_max;
   c->last_recv = now;
-  if (c->prm.keepalive_idle)
-    timer_set(c, T_KEEPALIVE, now + c->prm.keepalive_idle);
+  if (c->prm->keepalive_idle)
+    timer_set(c, T_KEEPALIVE, now + c->prm->keepalive_idle);
   tcb_set_state(c, (c->flags & CF_FIN_QUEUED) ? SK_FIN_WAIT_1 : SK_ESTABLISHED,
                 now);
   if (c->listener)

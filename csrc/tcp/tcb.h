@@ -51,14 +51,22 @@ struct sk_conn {
   sk_conn *aprev, *anext; /* the stack's list of every conn */
   sk_listener *listener;  /* passive opens, until accepted */
   sk_conn *qnext;         /* listener's accept queue */
+  const sk_params *prm;   /* shared with conns of the same parameters */
 
   uint32_t laddr, raddr;
   uint16_t lport, rport;
   uint32_t flags;
+  /* the byte-sized fields together, so that nothing pads between them */
   uint8_t state;
   int8_t close_err; /* SK_OK or the reason the connection ended */
   int8_t soft_err;  /* an ICMP error to report if the connection times out */
   uint8_t snd_wscale, rcv_wscale; /* RFC 7323 shifts, 0 without */
+  uint8_t sack_nrecent;           /* entries of sack_recent */
+  uint8_t dupacks;                /* RFC 5681 duplicate ACKs counted */
+  uint8_t backoff;                /* consecutive timeouts (or persist probes) */
+  uint8_t probes;                 /* unanswered window or keep-alive probes */
+  uint8_t log_len;                /* state transitions not yet delivered */
+  uint8_t log[STATE_LOG][2];
 
   /* Send sequence space (RFC 9293 §3.3.1, Figure 3).  snd_max is the
    * highest sequence number sent; snd_nxt goes back to snd_una when the
@@ -68,16 +76,15 @@ struct sk_conn {
   uint32_t snd_mss;     /* the most payload one segment may carry */
   /* Receive sequence space (Figure 4).  rcv_adv is the right edge of the
    * window last advertised, which must never move left (§3.8.6.2.2). */
-  uint32_t irs, rcv_nxt, rcv_adv, rcv_up;
+  uint32_t irs, rcv_nxt, rcv_adv;
   uint32_t rcv_mss;       /* the largest segment received, at least 536 */
   uint32_t last_ack_sent; /* RCV.NXT in our last ACK (RFC 7323 §4.3) */
   uint32_t rcv_fin_seq;   /* with CF_FIN_PENDING */
-  assembler ooo;          /* received ranges ahead of RCV.NXT */
   uint32_t sack_recent[SACK_RECENT]; /* latest out-of-order arrivals */
-  uint8_t sack_nrecent;
-  uint32_t dsack[2]; /* a duplicate to report (RFC 2883) */
-  assembler sacked;  /* the scoreboard: SACKed ranges above SND.UNA */
-  uint32_t high_rxt; /* RFC 6675 HighRxt */
+  uint32_t dsack[2];                 /* a duplicate to report (RFC 2883) */
+  uint32_t high_rxt;                 /* RFC 6675 HighRxt */
+  assembler ooo;                     /* received ranges ahead of RCV.NXT */
+  assembler sacked; /* the scoreboard: SACKed ranges above SND.UNA */
 
   /* RFC 7323 timestamps */
   uint32_t ts_recent;     /* TS.Recent */
@@ -89,31 +96,25 @@ struct sk_conn {
   uint32_t cwnd, ssthresh;
   uint32_t recover;     /* RFC 6582: one past the highest seq sent */
   uint32_t bytes_acked; /* congestion avoidance byte counting */
-  uint8_t dupacks;
 
   /* Retransmission (RFC 6298): microseconds. */
   uint32_t srtt, rttvar, rto;
-  uint32_t rtt_seq;        /* the segment being timed ends here */
+  uint32_t rtt_seq; /* the segment being timed ends here */
+  uint32_t retransmits;
+  uint32_t heap_idx;
   uint64_t rtt_start;      /* when, if CF_TIMING */
   uint64_t last_send;      /* RFC 5681 §4.1: restart after idle */
   uint64_t last_recv;      /* keep-alive idle time starts here */
   uint64_t next_challenge; /* RFC 5961 §7 rate limit */
-  uint8_t backoff;         /* consecutive timeouts (or persist probes) */
-  uint8_t probes;          /* unanswered window or keep-alive probes */
-  uint32_t retransmits;
 
   uint64_t timer[T_COUNT];
   uint64_t deadline;
-  uint32_t heap_idx;
 
-  uint8_t log_len; /* state transitions not yet delivered */
-  uint8_t log[STATE_LOG][2];
   uint64_t log_time[STATE_LOG];
   uint64_t ev_time; /* of the STATE event being delivered */
 
   ring sndq, rcvq;
   uint32_t tw; /* a husk's TIME-WAIT entry (timewait.c) */
-  sk_params prm;
 };
 
 #define HEAP_NONE UINT32_MAX
@@ -123,6 +124,7 @@ sk_conn *tcb_new(sk_stack *s, const sk_params *prm);
 void tcb_set_state(sk_conn *c, int state, uint64_t now);
 void tcb_closed(sk_conn *c, int err, uint64_t now); /* -> CLOSED */
 void tcb_maybe_free(sk_conn *c);
+void tcb_free(sk_conn *c); /* its memory, now: no list or table holds it */
 void tcb_enter_time_wait(sk_conn *c, uint64_t now);
 void tcb_fin_wait_2(sk_conn *c, uint64_t now);
 uint32_t tcb_rcv_window(const sk_conn *c);
@@ -154,7 +156,7 @@ static inline uint32_t flight_size(const sk_conn *c) {
  * octets a window rounded up to its scale may promise beyond it (RFC 7323
  * §2.4 forbids shrinking the window, so it is rounded up, not down). */
 static inline uint32_t rcv_cap(const sk_conn *c) {
-  return c->prm.rcvbuf + (1u << c->rcv_wscale) - 1;
+  return c->prm->rcvbuf + (1u << c->rcv_wscale) - 1;
 }
 
 /* input.c: RFC 9293 §3.10.7.3 and §3.10.7.4 */

@@ -132,9 +132,9 @@ static void persist_timeout(sk_conn *c, uint64_t now);
  * number of tries (R2) with ETIMEDOUT.  Congestion control starts over
  * from one segment (RFC 5681 §3.1), resending from SND.UNA. */
 static void rtx_timeout(sk_conn *c, uint64_t now) {
-  int limit = c->state == SK_SYN_SENT       ? c->prm.syn_retries
-              : c->state == SK_SYN_RECEIVED ? c->prm.synack_retries
-                                            : c->prm.retries;
+  int limit = c->state == SK_SYN_SENT       ? c->prm->syn_retries
+              : c->state == SK_SYN_RECEIVED ? c->prm->synack_retries
+                                            : c->prm->retries;
   c->stack->stats.timeouts++;
   if (c->snd_wnd == 0 && (c->flags & CF_SYN_ACKED)) {
     /* Nothing can be resent into a closed window: what is outstanding is
@@ -167,7 +167,7 @@ static void rtx_timeout(sk_conn *c, uint64_t now) {
  * probes in a row go unanswered (a peer that answers may keep its window
  * closed for ever, RFC 1122 §4.2.2.17). */
 static void persist_timeout(sk_conn *c, uint64_t now) {
-  if (c->probes >= c->prm.retries) {
+  if (c->probes >= c->prm->retries) {
     timed_out(c, now);
     return;
   }
@@ -182,7 +182,7 @@ static void persist_timeout(sk_conn *c, uint64_t now) {
  * RST as Linux does.  Not while data is outstanding: the retransmission
  * timer watches the peer then. */
 static void keepalive_timeout(sk_conn *c, uint64_t now) {
-  const sk_params *p = &c->prm;
+  const sk_params *p = c->prm;
   if (c->state != SK_ESTABLISHED && c->state != SK_CLOSE_WAIT)
     return;
   if (c->snd_una != c->snd_max || c->sndq.len) {

@@ -225,7 +225,7 @@ static void tw_drop(sk_stack *s, uint32_t i, uint64_t now) {
  * or freed, 0 when the table is full (the caller skips TIME-WAIT). */
 int tw_enter(sk_stack *s, sk_conn *c, uint64_t now) {
   tw_table *t = &s->tw;
-  uint32_t duration = (uint32_t)((2 * (uint64_t)c->prm.msl + 999) / 1000);
+  uint32_t duration = (uint32_t)((2 * (uint64_t)c->prm->msl + 999) / 1000);
   int list = list_for(s, duration);
   uint32_t i, h;
   tw_entry *e;
