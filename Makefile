@@ -62,17 +62,21 @@ sanitize: deps
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  busted --cpath="$(ASAN_BUILD)/?.so"
 
-# Benchmarks: a release build (-O2, no sanitizers) of their own.
+# Benchmarks: a release build (-O2, no sanitizers) of their own, synack
+# side by side with lwIP and the kernel measured in the same run
+# (bench/run.lua; the table on stdout, bench/out/latest.json).  QUICK=1
+# runs a reduced version of every row.
 BENCH_BUILD ?= build-bench
 QUICK ?=
-bench: build deps
+BENCH_PACKAGES := liblwip-dev iperf3
+bench: deps
+	@missing=""; for p in $(BENCH_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || true; fi
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSYNACK_BENCH=ON -DSYNACK_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
-	$(BENCH_BUILD)/bench_timewait $(if $(QUICK),100000,200000)
-	$(BENCH_BUILD)/bench_synflood $(if $(QUICK),200000,1000000)
-	@if [ "$$(id -u)" = 0 ] && [ -e /dev/net/tun ]; then \
-	  BENCH_BUILD=$(BENCH_BUILD) bench/tap_throughput.sh $(if $(QUICK),2,5); \
-	else echo "tap throughput: needs root and /dev/net/tun, skipped"; fi
+	$(LUA) bench/run.lua $(CURDIR)/$(BENCH_BUILD) $(if $(QUICK),quick)
 
 # Fuzzing: clang-14 with libFuzzer, ASan and UBSan.  New inputs go to
 # $(FUZZ_BUILD)/corpus-*; the seeds in fuzz/corpus are read, not written.

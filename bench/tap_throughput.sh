@@ -8,7 +8,7 @@ set -u
 secs=${1:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BENCH_BUILD:-$root/build-bench}
-export LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$root/build/?.so;;"
+export LUA_PATH="$root/lua/?.lua;;" LUA_CPATH="$build/?.so;;"
 ns=sktb$$
 cleanup() {
   for n in ${ns}a ${ns}b ${ns}f; do
@@ -47,7 +47,7 @@ kernel_run() { # mtu
 }
 
 printf "%-8s %22s %26s %8s\n" "MTU" "synack -> kernel MB/s" "kernel -> kernel MB/s" "ratio"
-for mtu in 1500 9000; do
+for mtu in ${MTUS:-1500 9000}; do
   s=$(synack_run $mtu); k=$(kernel_run $mtu)
   r=$(awk -v a="$s" -v b="$k" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
   printf "%-8s %22s %26s %8s\n" "$mtu" "${s:--}" "${k:--}" "$r"
