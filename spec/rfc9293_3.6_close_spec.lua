@@ -150,6 +150,31 @@ describe("RFC 9293 §3.6 closing a connection", function()
     assert.equal("R", trace[#trace].flags)
   end)
 
+  it("acknowledges the peer's FIN at once in a FIN-WAIT-2 nobody holds (§3.10.7.4 eighth)", function()
+    local net = H.net()
+    local client = net:host(H.CLIENT)
+    local peer = net:peer(H.PEER)
+    do -- a connection closed and let go: an orphan in FIN-WAIT-2
+      local conn = client:connect(H.PEER, 80)
+      local syn = peer:expect("S")
+      peer:send{ to = H.CLIENT, sport = 80, dport = syn.sport, flags = "S.", seq = 500, ack = syn.seq + 1 }
+      peer:expect(".")
+      conn:close()
+      local fin = peer:expect("F.")
+      peer:send{ to = H.CLIENT, sport = 80, dport = syn.sport, flags = ".", seq = 501, ack = fin.seq + 1 }
+      conn = nil
+      collectgarbage()
+      collectgarbage()
+      net:run(0.1)
+      -- the peer's FIN: the final ACK comes at once, not after the peer's RTO
+      local t0 = net:now()
+      peer:send{ to = H.CLIENT, sport = 80, dport = syn.sport, flags = "F.", seq = 501, ack = fin.seq + 1 }
+      local ack = peer:expect(".", { ack = 502 })
+      assert.near(0.02, ack.t - t0, 1e-6) -- 10 ms each way, no delay
+      assert.equal(1, client:stats().time_wait)
+    end
+  end)
+
   it("waits for the peer's FIN as long as it takes after shutdown() (not orphaned)", function()
     local net, client, server = H.pair(nil, { fin_timeout = 10 })
     local listener = server:listen(80)

@@ -187,6 +187,10 @@ void tcb_fin_wait_2(sk_conn *c, uint64_t now) {
  * max_time_wait entries, TIME-WAIT is skipped, as Linux does. */
 void tcb_enter_time_wait(sk_conn *c, uint64_t now) {
   sk_stack *s = c->stack;
+  /* The peer's FIN is acknowledged now (§3.10.7.4 eighth): a connection
+   * nobody holds any more has no later output to carry the ACK. */
+  if (c->flags & CF_ACK_NOW)
+    tcp_send_ack(c, now);
   post_close(c, SK_OK);
   if (!tw_enter(s, c, now)) {
     s->stats.time_wait_overflow++;
