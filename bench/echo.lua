@@ -7,21 +7,22 @@ local net = synack.sim{ seed = 1 }
 local a, b = net:host("10.0.0.1"), net:host("10.0.0.2")
 local chunk = string.rep("e", 65536)
 local listener = b:listen(7, { on_accept = function(c)
-  local pending = {}
+  local pending, first, last, at = {}, 1, 0, 1 -- a queue; where its head is
   local function flush()
-    while pending[1] do
-      local n = c:write(pending[1])
-      if n < #pending[1] then pending[1] = pending[1]:sub(n + 1) return end
-      table.remove(pending, 1)
+    while pending[first] do
+      local d = pending[first]
+      at = at + c:write(d, at)
+      if at <= #d then return end -- the rest when the buffer drains
+      pending[first], first, at = nil, first + 1, 1
     end
   end
-  c:on("data", function(_, d) pending[#pending + 1] = d; flush() end)
+  c:on("data", function(_, d) last = last + 1; pending[last] = d; flush() end)
   c:on("drain", flush)
 end })
 local sent, echoed = 0, 0
 local function fill(c)
   while sent < total do
-    local n = c:write(total - sent >= #chunk and chunk or chunk:sub(1, total - sent))
+    local n = c:write(chunk, 1, math.min(#chunk, total - sent))
     sent = sent + n
     if n < #chunk then return end
   end

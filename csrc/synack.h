@@ -389,6 +389,7 @@ void sk_conn_abort(sk_conn *c, uint64_t now);   /* RST now */
  * protocol needs it and frees it after; no more events arrive. */
 void sk_conn_release(sk_conn *c, uint64_t now);
 void sk_conn_info(const sk_conn *c, uint64_t now, sk_info *info);
+size_t sk_conn_readable(const sk_conn *c); /* bytes a read would return */
 int sk_conn_state(const sk_conn *c);
 /* During a STATE event: when that change happened (it may be delivered
  * later, e.g. for a passive open, once the connection is accepted). */

@@ -66,10 +66,14 @@ static void deliver_data(lua_State *L, lconn *lc, int ud) {
     luaL_Buffer b;
     ptrdiff_t n;
     char *p;
-    if (!lc->c || !get_handler(L, ud, "data"))
+    size_t want;
+    if (!lc->c || !(want = sk_conn_readable(lc->c)) ||
+        !get_handler(L, ud, "data"))
       return;
-    p = luaL_buffinitsize(L, &b, READ_CHUNK);
-    n = sk_conn_read(lc->c, now_of(lc), p, READ_CHUNK);
+    if (want > READ_CHUNK)
+      want = READ_CHUNK;
+    p = luaL_buffinitsize(L, &b, want); /* exactly what is there */
+    n = sk_conn_read(lc->c, now_of(lc), p, want);
     luaL_pushresultsize(&b, n > 0 ? (size_t)n : 0);
     if (n <= 0) {
       lua_pop(L, 2);
@@ -139,7 +143,10 @@ static int deliver(lua_State *L) {
     sk_lua_pcall(L, lc->ls->drv, 3, 0);
     lua_settop(L, ud);
   }
-  update_anchor(L, ud, lc);
+  /* what keeps it alive changes with its state, and with conn:on (which
+   * sees to it itself) */
+  if (ev == SK_EV_STATE || ev == SK_EV_CLOSED)
+    update_anchor(L, ud, lc);
   return 0;
 }
 
@@ -253,14 +260,30 @@ static int conn_on(lua_State *L) {
   return 1;
 }
 
+/* conn:write(data [, i [, j]]): data:sub(i, j) without making it (as
+ * LuaSocket's send), so a writer can go on from where a short write
+ * stopped. */
 static int conn_write(lua_State *L) {
   lconn *lc = checkconn(L, 1);
   size_t len;
   const char *p = luaL_checklstring(L, 2, &len);
+  lua_Integer i = luaL_optinteger(L, 3, 1), j = luaL_optinteger(L, 4, -1);
   ptrdiff_t n;
+  if (i < 0)
+    i = (lua_Integer)len + i + 1;
+  if (j < 0)
+    j = (lua_Integer)len + j + 1;
+  if (i < 1)
+    i = 1;
+  if (j > (lua_Integer)len)
+    j = (lua_Integer)len;
   if (!lc->c)
     return sk_lua_pusherr(L, SK_ENOTCONN);
-  n = sk_conn_write(lc->c, now_of(lc), p, len);
+  if (i > j) {
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  n = sk_conn_write(lc->c, now_of(lc), p + i - 1, (size_t)(j - i + 1));
   if (n < 0)
     return sk_lua_pusherr(L, (int)n);
   lua_pushinteger(L, n);

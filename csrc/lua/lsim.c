@@ -189,9 +189,11 @@ static void dispatch(lua_State *L, lsim *s) {
   }
 }
 
+#define SAME_INSTANT_MAX 64
+
 int sk_lua_sim_run(lua_State *L, lsim *s, uint64_t until, sk_lua_stop_fn stop,
                    void *ctx) {
-  int done = 0;
+  int done = 0, i;
   if (s->drv.running)
     return luaL_error(L, "net:run cannot be called from inside a callback "
                          "or from another net:run");
@@ -207,6 +209,14 @@ int sk_lua_sim_run(lua_State *L, lsim *s, uint64_t until, sk_lua_stop_fn stop,
     }
     if (s->drv.err_ref != LUA_NOREF || !sk_sim_step(s->sim, until))
       break;
+    /* Packets that arrive at the same instant are taken together, and
+     * the callbacks then see what they brought at once (bounded, so that
+     * a burst cannot keep callbacks waiting long). */
+    for (i = 0;
+         i < SAME_INSTANT_MAX && sk_sim_next(s->sim) == sk_sim_now(s->sim) &&
+         sk_sim_step(s->sim, until);
+         i++)
+      ;
     dispatch(L, s);
   }
   s->drv.running = 0;

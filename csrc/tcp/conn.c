@@ -151,6 +151,8 @@ ptrdiff_t sk_conn_read(sk_conn *c, uint64_t now, void *p, size_t n) {
   return 0;
 }
 
+size_t sk_conn_readable(const sk_conn *c) { return c->rcvq.len; }
+
 /* RFC 9293 §3.10.4 CLOSE, for the sending side only: the FIN goes after
  * every byte already queued. */
 int sk_conn_shutdown(sk_conn *c, uint64_t now) {
