@@ -139,6 +139,39 @@ static sk_conn *open_pair(sk_listener *l, uint16_t port, sk_conn **server) {
   return c;
 }
 
+/* Listeners on PORTS ports of B: 32 x 16k ephemeral ports, none runs out. */
+#define PORTS 32
+static sk_listener *ports[PORTS];
+
+static void listen_all(void) {
+  int i, err;
+  for (i = 0; i < PORTS; i++)
+    ports[i] = sk_listen(B.s, (uint16_t)(1000 + i), NULL, &err);
+}
+
+static sk_conn *open_nth(uint32_t i, sk_conn **server) {
+  return open_pair(ports[i % PORTS], (uint16_t)(1000 + i % PORTS), server);
+}
+
+/* Ends a pair: the client's RST, or its FIN first and then the server's
+ * (the client holds the TIME-WAIT). */
+static void end_pair(sk_conn *c, sk_conn *s, int rst) {
+  if (rst)
+    sk_conn_abort(c, now);
+  else
+    sk_conn_close(c, now);
+  settle();
+  if (!rst)
+    sk_conn_close(s, now);
+  sk_conn_release(c, now);
+  sk_conn_release(s, now);
+  settle();
+}
+
+static uint64_t memory(void) {
+  return sk_stack_stats(A.s)->memory + sk_stack_stats(B.s)->memory;
+}
+
 /* ---- rows ---------------------------------------------------------------- */
 
 static int bulk(uint32_t mtu, double secs) {
@@ -176,17 +209,15 @@ static int bulk(uint32_t mtu, double secs) {
   return 0;
 }
 
-/* Serial connections: each opened, then ended by the client with a RST
- * (abort) or a FIN (close first), the server closing on the FIN. */
-static int conns(uint32_t n, int rst) {
-  enum { PORTS = 32 }; /* 32 x 16k ports: no port runs out */
-  sk_listener *l[PORTS];
+/* Serial connections, each opened and then ended by the client with a
+ * RST or a FIN; or (tw) the memory of the TIME-WAIT entries left. */
+static int conns(uint32_t n, int rst, int tw) {
   uint32_t i, tenth = n / 10 ? n / 10 : 1;
   double t0, tfirst = 0, tlast_start = 0, t;
-  int err;
+  uint64_t before;
   setup(1500, 64u << 10, 1, 1);
-  for (i = 0; i < PORTS; i++)
-    l[i] = sk_listen(B.s, (uint16_t)(1000 + i), NULL, &err);
+  listen_all();
+  before = memory();
   t0 = wall();
   for (i = 0; i < n; i++) {
     sk_conn *c, *s = NULL;
@@ -194,28 +225,24 @@ static int conns(uint32_t n, int rst) {
       tfirst = wall() - t0;
     if (i == n - tenth)
       tlast_start = wall();
-    if (!(c = open_pair(l[i % PORTS], (uint16_t)(1000 + i % PORTS), &s)) ||
-        !s) {
+    if (!(c = open_nth(i, &s)) || !s) {
       fprintf(stderr, "connection %u failed\n", i);
       return 1;
     }
-    if (rst)
-      sk_conn_abort(c, now);
-    else
-      sk_conn_close(c, now);
-    settle();
-    if (!rst)
-      sk_conn_close(s, now);
-    sk_conn_release(c, now);
-    sk_conn_release(s, now);
-    settle();
-    if ((i & 1023) == 0)
+    end_pair(c, s, rst);
+    if ((i & 1023) == 0 && !tw)
       tick();
   }
   t = wall() - t0;
-  printf("conn_s %.0f first10_conn_s %.0f last10_conn_s %.0f time_wait %llu\n",
-         n / t, tenth / tfirst, tenth / (wall() - tlast_start),
-         (unsigned long long)sk_stack_stats(A.s)->time_wait);
+  if (tw)
+    printf("bytes_per_entry %.1f entries %llu\n",
+           (double)(memory() - before) / (double)sk_stack_stats(A.s)->time_wait,
+           (unsigned long long)sk_stack_stats(A.s)->time_wait);
+  else
+    printf("conn_s %.0f first10_conn_s %.0f last10_conn_s %.0f time_wait "
+           "%llu\n",
+           n / t, tenth / tfirst, tenth / (wall() - tlast_start),
+           (unsigned long long)sk_stack_stats(A.s)->time_wait);
   teardown();
   return 0;
 }
@@ -223,56 +250,19 @@ static int conns(uint32_t n, int rst) {
 /* Idle ESTABLISHED connections: what each endpoint costs, by the
  * allocator's own accounting, buffers empty. */
 static int mem(uint32_t n) {
-  enum { PORTS = 16 };
-  sk_listener *l[PORTS];
   uint64_t before;
   uint32_t i;
-  int err;
   setup(1500, 64u << 10, 1, 1);
-  for (i = 0; i < PORTS; i++)
-    l[i] = sk_listen(B.s, (uint16_t)(1000 + i), NULL, &err);
-  before = sk_stack_stats(A.s)->memory + sk_stack_stats(B.s)->memory;
+  listen_all();
+  before = memory();
   for (i = 0; i < n; i++) {
     sk_conn *s;
-    if (!open_pair(l[i % PORTS], (uint16_t)(1000 + i % PORTS), &s) || !s)
+    if (!open_nth(i, &s) || !s)
       return 1;
   }
   settle();
   printf("bytes_per_endpoint %.1f conns %u\n",
-         (double)(sk_stack_stats(A.s)->memory + sk_stack_stats(B.s)->memory -
-                  before) /
-             (2.0 * n),
-         n);
-  teardown();
-  return 0;
-}
-
-/* TIME-WAIT entries: the client closes n connections first. */
-static int tw(uint32_t n) {
-  enum { PORTS = 32 };
-  sk_listener *l[PORTS];
-  uint64_t before;
-  uint32_t i;
-  int err;
-  setup(1500, 64u << 10, 1, 1);
-  for (i = 0; i < PORTS; i++)
-    l[i] = sk_listen(B.s, (uint16_t)(1000 + i), NULL, &err);
-  before = sk_stack_stats(A.s)->memory;
-  for (i = 0; i < n; i++) {
-    sk_conn *c, *s;
-    if (!(c = open_pair(l[i % PORTS], (uint16_t)(1000 + i % PORTS), &s)) || !s)
-      return 1;
-    sk_conn_close(c, now);
-    settle();
-    sk_conn_close(s, now);
-    sk_conn_release(c, now);
-    sk_conn_release(s, now);
-    settle();
-  }
-  printf("bytes_per_entry %.1f entries %llu\n",
-         (double)(sk_stack_stats(A.s)->memory - before) /
-             (double)sk_stack_stats(A.s)->time_wait,
-         (unsigned long long)sk_stack_stats(A.s)->time_wait);
+         (double)(memory() - before) / (2.0 * n), n);
   teardown();
   return 0;
 }
@@ -283,13 +273,13 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "bulk") == 0)
     return bulk((uint32_t)(x ? x : 1500), y ? y : 2);
   if (strcmp(cmd, "rst") == 0)
-    return conns((uint32_t)(x ? x : 300000), 1);
+    return conns((uint32_t)(x ? x : 300000), 1, 0);
   if (strcmp(cmd, "fin") == 0)
-    return conns((uint32_t)(x ? x : 100000), 0);
+    return conns((uint32_t)(x ? x : 100000), 0, 0);
   if (strcmp(cmd, "mem") == 0)
     return mem((uint32_t)(x ? x : 10000));
   if (strcmp(cmd, "tw") == 0)
-    return tw((uint32_t)(x ? x : 100000));
+    return conns((uint32_t)(x ? x : 100000), 0, 1);
   fprintf(stderr, "usage: synack_bench bulk MTU SECONDS | rst N | fin N | "
                   "mem N | tw N\n");
   return 2;

@@ -34,13 +34,9 @@ int sk_lua_newpeer(lua_State *L, int sim_idx, lsim *s, uint32_t addr) {
 /* peer:send(segment): from defaults to the peer's address. */
 static int peer_send(lua_State *L) {
   lpeer *p = checkpeer(L, 1);
-  uint8_t *buf;
   size_t n;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  buf = lua_newuserdatauv(L, 65536, 0);
-  n = sk_lua_buildsegment(L, 2, p->addr, buf, 65536);
-  sk_sim_send(p->s->sim, p->addr, buf, n);
+  const uint8_t *pkt = sk_lua_segment_arg(L, 2, p->addr, &n);
+  sk_sim_send(p->s->sim, p->addr, pkt, n);
   return 0;
 }
 

@@ -219,6 +219,15 @@ static uint32_t addr_field(lua_State *L, int idx, const char *k, uint32_t def) {
   return a;
 }
 
+const uint8_t *sk_lua_segment_arg(lua_State *L, int idx, uint32_t from,
+                                  size_t *n) {
+  uint8_t *buf;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  buf = lua_newuserdatauv(L, 65536, 0); /* collected with the call's stack */
+  *n = sk_lua_buildsegment(L, idx, from, buf, 65536);
+  return buf;
+}
+
 size_t sk_lua_buildsegment(lua_State *L, int idx, uint32_t default_from,
                            uint8_t *buf, size_t cap) {
   tcp_seg s;

@@ -146,14 +146,18 @@ static int stack_stats(lua_State *L) {
   return 1;
 }
 
-static int stack_trace(lua_State *L) {
-  lstack *ls = sk_lua_checkstack(L, 1);
-  ltrace *tr = sk_lua_newtrace(L);
+/* Puts a trace (or capture) on the stack's list of recorders. */
+static void attach(lstack *ls, ltrace *tr) {
   if (!ls->traces)
     sk_stack_set_trace(ls->st, stack_trace_hook, ls);
   tr->next = ls->traces;
   ls->traces = tr;
   tr->owner = &ls->traces;
+}
+
+static int stack_trace(lua_State *L) {
+  lstack *ls = sk_lua_checkstack(L, 1);
+  attach(ls, sk_lua_newtrace(L));
   return 1;
 }
 
@@ -164,11 +168,7 @@ static int stack_pcap(lua_State *L) {
   ltrace *tr = sk_lua_newcapture(L, luaL_checkstring(L, 2));
   if (!tr)
     return 2; /* nil, err */
-  if (!ls->traces)
-    sk_stack_set_trace(ls->st, stack_trace_hook, ls);
-  tr->next = ls->traces;
-  ls->traces = tr;
-  tr->owner = &ls->traces;
+  attach(ls, tr);
   return 1;
 }
 
@@ -178,13 +178,9 @@ static int stack_pcap(lua_State *L) {
  * SYN-ACK for no connection gets a RST, as from a kernel). */
 static int stack_send(lua_State *L) {
   lstack *ls = sk_lua_checkstack(L, 1);
-  uint8_t *buf;
   size_t n;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  buf = lua_newuserdatauv(L, 65536, 0);
-  n = sk_lua_buildsegment(L, 2, ls->addr, buf, 65536);
-  sk_stack_send_raw(ls->st, ls->drv->now(ls->drv), buf, n);
+  const uint8_t *pkt = sk_lua_segment_arg(L, 2, ls->addr, &n);
+  sk_stack_send_raw(ls->st, ls->drv->now(ls->drv), pkt, n);
   return 0;
 }
 

@@ -123,6 +123,10 @@ void sk_lua_pushsegment(lua_State *L, const uint8_t *pkt, size_t len);
 size_t sk_lua_buildsegment(lua_State *L, int idx, uint32_t default_from,
                            uint8_t *buf, size_t cap);
 int sk_lua_segment_build(lua_State *L);
+/* The segment table at idx built into bytes (from `from` unless it says
+ * otherwise), in a buffer on the Lua stack: valid during the call. */
+const uint8_t *sk_lua_segment_arg(lua_State *L, int idx, uint32_t from,
+                                  size_t *n);
 int sk_lua_segment_parse(lua_State *L);
 
 /* ltrace.c */
