@@ -12,7 +12,8 @@
  *                                   ended by the client's RST: conn/s
  *   synack_bench fin N              N handshakes, the client closing
  *                                   first so TIME-WAIT piles up: conn/s,
- *                                   and the last 10 % over the first
+ *                                   the first and last 10 %, and the
+ *                                   rate in each tenth
  *   synack_bench mem N              N idle ESTABLISHED connections:
  *                                   bytes per endpoint
  *   synack_bench tw N               N TIME-WAIT entries: bytes each
@@ -213,7 +214,7 @@ static int bulk(uint32_t mtu, double secs) {
  * RST or a FIN; or (tw) the memory of the TIME-WAIT entries left. */
 static int conns(uint32_t n, int rst, int tw) {
   uint32_t i, tenth = n / 10 ? n / 10 : 1;
-  double t0, tfirst = 0, tlast_start = 0, t;
+  double t0, tfirst = 0, tlast_start = 0, t, mark[11];
   uint64_t before;
   setup(1500, 64u << 10, 1, 1);
   listen_all();
@@ -221,6 +222,8 @@ static int conns(uint32_t n, int rst, int tw) {
   t0 = wall();
   for (i = 0; i < n; i++) {
     sk_conn *c, *s = NULL;
+    if (i % tenth == 0 && i / tenth < 10)
+      mark[i / tenth] = wall();
     if (i == tenth)
       tfirst = wall() - t0;
     if (i == n - tenth)
@@ -234,15 +237,20 @@ static int conns(uint32_t n, int rst, int tw) {
       tick();
   }
   t = wall() - t0;
+  mark[10] = wall();
   if (tw)
     printf("bytes_per_entry %.1f entries %llu\n",
            (double)(memory() - before) / (double)sk_stack_stats(A.s)->time_wait,
            (unsigned long long)sk_stack_stats(A.s)->time_wait);
-  else
+  else {
     printf("conn_s %.0f first10_conn_s %.0f last10_conn_s %.0f time_wait "
-           "%llu\n",
+           "%llu deciles",
            n / t, tenth / tfirst, tenth / (wall() - tlast_start),
            (unsigned long long)sk_stack_stats(A.s)->time_wait);
+    for (i = 0; i < 10; i++) /* conn/s in each tenth of the run */
+      printf("%c%.0f", i ? ',' : ' ', tenth / (mark[i + 1] - mark[i]));
+    printf("\n");
+  }
   teardown();
   return 0;
 }

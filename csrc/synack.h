@@ -379,8 +379,14 @@ void sk_conn_set_callback(sk_conn *c, sk_event_fn fn, void *ud);
  * error (SK_EPIPE after shutdown, the close reason after close). */
 ptrdiff_t sk_conn_write(sk_conn *c, uint64_t now, const void *p, size_t n);
 /* Bytes read, 0 when nothing is buffered, SK_EOF after the peer's FIN,
- * or the error that ended the connection. */
+ * or the error that ended the connection.  p NULL: the bytes are
+ * consumed without being copied (after sk_conn_peek). */
 ptrdiff_t sk_conn_read(sk_conn *c, uint64_t now, void *p, size_t n);
+/* Read without a copy: the first received bytes that lie together in the
+ * receive buffer (their count in *n; fewer than sk_conn_readable when
+ * the buffer wraps, 0 when nothing is there), valid until the next call
+ * on c.  Consume them with sk_conn_read(c, now, NULL, k). */
+const void *sk_conn_peek(const sk_conn *c, size_t *n);
 int sk_conn_shutdown(sk_conn *c, uint64_t now); /* FIN after queued data */
 int sk_conn_close(sk_conn *c, uint64_t now);    /* graceful, like close(2) */
 void sk_conn_abort(sk_conn *c, uint64_t now);   /* RST now */

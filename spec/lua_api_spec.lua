@@ -222,6 +222,49 @@ describe("object lifetimes", function()
   end)
 end)
 
+describe("the \"data\" event", function()
+  local payload = {}
+  for i = 1, 300000 // 8 do payload[i] = ("%08d"):format(i) end
+  payload = table.concat(payload)
+
+  it("hands over every byte, in chunks of at most 16 KiB, across the buffer's wrap", function()
+    local net, client, server = H.pair()
+    local got, biggest = {}, 0
+    server:listen(80, { on_accept = function(c)
+      c:on("data", function(_, d)
+        got[#got + 1] = d
+        biggest = math.max(biggest, #d)
+      end)
+    end })
+    local c = client:connect(H.SERVER, 80)
+    H.writer(c).write(payload)
+    net:run(5)
+    assert.equal(#payload, #table.concat(got))
+    assert.is_true(table.concat(got) == payload)
+    assert.is_true(biggest <= 16384 and biggest > 1460, "largest chunk " .. biggest)
+  end)
+
+  it("stops when the handler is removed: the data waits, the window closes; a new handler gets it", function()
+    local net, client, server = H.pair({}, nil, { rcvbuf = 65536 })
+    local got, sc = {}, nil
+    local function take(_, d) got[#got + 1] = d end
+    server:listen(80, { on_accept = function(c)
+      sc = c
+      c:on("data", take)
+      c:on("data", nil)
+    end })
+    local c = client:connect(H.SERVER, 80)
+    H.writer(c).write(payload)
+    net:run(5)
+    assert.equal(0, #got)
+    assert.equal(65536, sc:info().recv_queue) -- held, up to the buffer
+    assert.equal(0, c:info().snd_wnd) -- and the sender told to wait
+    sc:on("data", take)
+    net:run(5)
+    assert.is_true(table.concat(got) == payload)
+  end)
+end)
+
 describe("traces", function()
   it("print like tcpdump -n, sequence numbers relative to each side's ISN", function()
     local plain = { timestamps = false, wscale = false, sack = false }

@@ -10,7 +10,10 @@
 
 #include "lsynack.h"
 
-#define READ_CHUNK 65536
+/* The largest chunk a "data" handler gets.  Each is a new string the
+ * collector frees later; 16 KiB keeps the memory they cycle through in
+ * cache (bench/echo.lua: 0.74x of C at 64 KiB, 0.83x at 16 KiB). */
+#define READ_CHUNK 16384
 
 /* Handler names, indexed by SK_EV_*: one list with synack.h's events. */
 static const char *const event_names[] = {
@@ -60,21 +63,39 @@ static void update_anchor(lua_State *L, int ud, lconn *lc) {
 
 /* ---- event delivery ------------------------------------------------------ */
 
+/* Pushes up to max received bytes as a string and returns what
+ * sk_conn_read returned.  When they lie together in the receive buffer
+ * the string is made straight from it (one copy); when they wrap, through
+ * a buffer. */
+static ptrdiff_t push_received(lua_State *L, lconn *lc, size_t max) {
+  size_t n;
+  const char *p = sk_conn_peek(lc->c, &n);
+  luaL_Buffer b;
+  ptrdiff_t got;
+  char *q;
+  if (n >= max || n == sk_conn_readable(lc->c)) {
+    if (n > max)
+      n = max;
+    lua_pushlstring(L, p, n);
+    return sk_conn_read(lc->c, now_of(lc), NULL, n);
+  }
+  q = luaL_buffinitsize(L, &b, max);
+  got = sk_conn_read(lc->c, now_of(lc), q, max);
+  luaL_pushresultsize(&b, got > 0 ? (size_t)got : 0);
+  return got;
+}
+
 static void deliver_data(lua_State *L, lconn *lc, int ud) {
   ldriver *d = lc->ls->drv;
   for (;;) {
-    luaL_Buffer b;
     ptrdiff_t n;
-    char *p;
     size_t want;
-    if (!lc->c || !(want = sk_conn_readable(lc->c)) ||
-        !get_handler(L, ud, "data"))
+    if (!lc->c || !sk_conn_readable(lc->c) || !get_handler(L, ud, "data"))
       return;
+    sk_conn_peek(lc->c, &want); /* what lies together: one copy */
     if (want > READ_CHUNK)
       want = READ_CHUNK;
-    p = luaL_buffinitsize(L, &b, want); /* exactly what is there */
-    n = sk_conn_read(lc->c, now_of(lc), p, want);
-    luaL_pushresultsize(&b, n > 0 ? (size_t)n : 0);
+    n = push_received(L, lc, want);
     if (n <= 0) {
       lua_pop(L, 2);
       return;
@@ -293,10 +314,8 @@ static int conn_write(lua_State *L) {
 static int conn_read(lua_State *L) {
   lconn *lc = checkconn(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, 0);
-  luaL_Buffer b;
   sk_info info;
   ptrdiff_t n;
-  char *p;
   luaL_argcheck(L, max >= 0, 2, "must be >= 0");
   if (!lc->c)
     return sk_lua_pusherr(L, SK_ENOTCONN);
@@ -304,9 +323,7 @@ static int conn_read(lua_State *L) {
     sk_conn_info(lc->c, now_of(lc), &info);
     max = info.recv_queue ? info.recv_queue : 1;
   }
-  p = luaL_buffinitsize(L, &b, (size_t)max);
-  n = sk_conn_read(lc->c, now_of(lc), p, (size_t)max);
-  luaL_pushresultsize(&b, n > 0 ? (size_t)n : 0);
+  n = push_received(L, lc, (size_t)max);
   if (n < 0)
     return sk_lua_pusherr(L, (int)n);
   return 1;

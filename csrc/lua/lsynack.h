@@ -86,7 +86,9 @@ typedef struct ltrace {
   struct ltrace *next;
 } ltrace;
 
-int luaopen_synack_core(lua_State *L);
+/* The module's one exported symbol: everything else in core.so is
+ * hidden, so calls inside it are direct and can be inlined. */
+__attribute__((visibility("default"))) int luaopen_synack_core(lua_State *L);
 
 /* The key of a task's waker in a conn's or listener's handler table: not
  * an event name, so conn:on and listener:on cannot set it. */

@@ -153,6 +153,13 @@ ptrdiff_t sk_conn_read(sk_conn *c, uint64_t now, void *p, size_t n) {
 
 size_t sk_conn_readable(const sk_conn *c) { return c->rcvq.len; }
 
+const void *sk_conn_peek(const sk_conn *c, size_t *n) {
+  uint32_t got;
+  const uint8_t *p = ring_front(&c->rcvq, &got);
+  *n = got;
+  return p;
+}
+
 /* RFC 9293 §3.10.4 CLOSE, for the sending side only: the FIN goes after
  * every byte already queued. */
 int sk_conn_shutdown(sk_conn *c, uint64_t now) {

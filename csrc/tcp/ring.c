@@ -76,6 +76,11 @@ void ring_peek(const ring *r, uint32_t off, void *p, uint32_t n) {
   memcpy((uint8_t *)p + first, r->buf, n - first);
 }
 
+const uint8_t *ring_front(const ring *r, uint32_t *n) {
+  *n = r->size - r->head < r->len ? r->size - r->head : r->len;
+  return r->buf + r->head;
+}
+
 uint32_t ring_read(ring *r, sk_mem *m, void *p, uint32_t n) {
   if (n > r->len)
     n = r->len;

@@ -73,6 +73,26 @@ int main(void) {
     CHECK_EQ(m.bytes, held); /* from the cache, not the allocator */
     ring_free(&r, &m);
   }
+  /* the front, read in place: up to the end of the buffer when the data
+   * wraps, then the rest; nothing when empty */
+  {
+    const uint8_t *f;
+    uint32_t k, k2;
+    CHECK_EQ(ring_write(&r, &m, in, 1000, 100000), 1000);
+    CHECK_EQ(ring_read(&r, &m, NULL, 900), 900);
+    n = r.size - r.len - 10; /* wraps without growing */
+    CHECK_EQ(ring_write(&r, &m, in + 1000, n, r.size), n);
+    f = ring_front(&r, &k);
+    CHECK(k < r.len && k == r.size - r.head);
+    CHECK(memcmp(f, in + 900, k) == 0);
+    CHECK_EQ(ring_read(&r, &m, NULL, k), k);
+    f = ring_front(&r, &k2);
+    CHECK_EQ(k2, r.len);
+    CHECK(memcmp(f, in + 900 + k, k2) == 0);
+    CHECK_EQ(ring_read(&r, &m, NULL, k2), k2);
+    ring_front(&r, &k);
+    CHECK_EQ(k, 0);
+  }
   mem_cache_flush(&m);
   CHECK_EQ(m.bytes, 0);
   /* never past the cap */
