@@ -214,14 +214,18 @@ static int bulk(uint32_t mtu, double secs) {
  * RST or a FIN; or (tw) the memory of the TIME-WAIT entries left. */
 static int conns(uint32_t n, int rst, int tw) {
   uint32_t i, tenth = n / 10 ? n / 10 : 1;
-  double t0, tfirst = 0, tlast_start = 0, t, mark[11];
+  double t0, tfirst = 0, tlast_start = 0, t, mark[11], prev, slowest = 0;
   uint64_t before;
   setup(1500, 64u << 10, 1, 1);
   listen_all();
   before = memory();
-  t0 = wall();
+  t0 = prev = wall();
   for (i = 0; i < n; i++) {
     sk_conn *c, *s = NULL;
+    double w = wall();
+    if (w - prev > slowest) /* the longest one connection took */
+      slowest = w - prev;
+    prev = w;
     if (i % tenth == 0 && i / tenth < 10)
       mark[i / tenth] = wall();
     if (i == tenth)
@@ -244,9 +248,9 @@ static int conns(uint32_t n, int rst, int tw) {
            (unsigned long long)sk_stack_stats(A.s)->time_wait);
   else {
     printf("conn_s %.0f first10_conn_s %.0f last10_conn_s %.0f time_wait "
-           "%llu deciles",
+           "%llu slowest_us %.0f deciles",
            n / t, tenth / tfirst, tenth / (wall() - tlast_start),
-           (unsigned long long)sk_stack_stats(A.s)->time_wait);
+           (unsigned long long)sk_stack_stats(A.s)->time_wait, slowest * 1e6);
     for (i = 0; i < 10; i++) /* conn/s in each tenth of the run */
       printf("%c%.0f", i ? ',' : ' ', tenth / (mark[i + 1] - mark[i]));
     printf("\n");

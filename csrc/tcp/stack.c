@@ -60,9 +60,8 @@ sk_stack *sk_stack_new(const sk_config *cfg, sk_output_fn out, void *ctx) {
   s->out_ctx = ctx;
   s->obuf_size = OBUF_SIZE;
   s->obuf = mem_alloc(&s->mem, s->obuf_size);
-  s->nbuckets = HASH_MIN;
-  s->buckets = mem_calloc(&s->mem, HASH_MIN * sizeof *s->buckets);
-  if (!s->obuf || !s->buckets) {
+  if (!s->obuf ||
+      !htab_grow(&s->conns, &s->mem, sizeof(sk_conn *), HASH_MIN, NULL, NULL)) {
     sk_stack_free(s);
     return NULL;
   }
@@ -92,7 +91,7 @@ void sk_stack_free(sk_stack *s) {
   tw_free_all(s);
   mem_cache_flush(&s->mem);
   mem_free(&s->mem, s->heap, s->heap_cap * sizeof *s->heap);
-  mem_free(&s->mem, s->buckets, s->nbuckets * sizeof *s->buckets);
+  htab_free(&s->conns, &s->mem, sizeof(sk_conn *));
   mem_free(&s->mem, s->obuf, s->obuf_size);
   mem = s->mem;
   mem_free(&mem, s, sizeof *s);
@@ -161,41 +160,41 @@ static uint32_t tuple_hash(const sk_stack *s, uint32_t raddr, uint16_t rport,
                     0);
 }
 
+/* The chain of c's 4-tuple. */
+static sk_conn **chain_of(const sk_stack *s, uint32_t raddr, uint16_t rport,
+                          uint16_t lport) {
+  return htab_slot(&s->conns, tuple_hash(s, raddr, rport, lport),
+                   sizeof(sk_conn *));
+}
+
 sk_conn *conn_lookup(sk_stack *s, uint32_t raddr, uint16_t rport,
                      uint16_t lport) {
-  sk_conn *c =
-      s->buckets[tuple_hash(s, raddr, rport, lport) & (s->nbuckets - 1)];
+  sk_conn *c = *chain_of(s, raddr, rport, lport);
   while (c && !(c->raddr == raddr && c->rport == rport && c->lport == lport))
     c = c->hnext;
   return c;
 }
 
-static void hash_grow(sk_stack *s) {
-  uint32_t n = s->nbuckets * 2, i;
-  sk_conn **nb = mem_calloc(&s->mem, n * sizeof *nb);
-  if (!nb) /* keep the old table: longer chains, still correct */
-    return;
-  for (i = 0; i < s->nbuckets; i++) {
-    sk_conn *c = s->buckets[i], *next;
-    for (; c; c = next) {
-      uint32_t h = tuple_hash(s, c->raddr, c->rport, c->lport) & (n - 1);
-      next = c->hnext;
-      c->hnext = nb[h];
-      nb[h] = c;
-    }
+static void move_chain(void *ctx, void *old_slot) {
+  sk_stack *s = ctx;
+  sk_conn *c = *(sk_conn **)old_slot, *next, **pp;
+  *(sk_conn **)old_slot = NULL;
+  for (; c; c = next) {
+    next = c->hnext;
+    pp = chain_of(s, c->raddr, c->rport, c->lport);
+    c->hnext = *pp;
+    *pp = c;
   }
-  mem_free(&s->mem, s->buckets, s->nbuckets * sizeof *s->buckets);
-  s->buckets = nb;
-  s->nbuckets = n;
 }
 
 int conn_hash_insert(sk_stack *s, sk_conn *c) {
-  uint32_t h;
-  if (s->nconns >= 2 * s->nbuckets) /* chains of two on average, at most */
-    hash_grow(s);
-  h = tuple_hash(s, c->raddr, c->rport, c->lport) & (s->nbuckets - 1);
-  c->hnext = s->buckets[h];
-  s->buckets[h] = c;
+  sk_conn **pp;
+  htab_step(&s->conns, &s->mem, sizeof(sk_conn *), HTAB_STEP, move_chain, s);
+  if (s->nconns >= 2 * s->conns.n) /* chains of two on average, at most */
+    htab_grow(&s->conns, &s->mem, sizeof(sk_conn *), HASH_MIN, move_chain, s);
+  pp = chain_of(s, c->raddr, c->rport, c->lport);
+  c->hnext = *pp;
+  *pp = c;
   s->nconns++;
   c->flags |= CF_IN_HASH;
   return 0;
@@ -205,8 +204,7 @@ void conn_hash_remove(sk_stack *s, sk_conn *c) {
   sk_conn **pp;
   if (!(c->flags & CF_IN_HASH))
     return;
-  pp = &s->buckets[tuple_hash(s, c->raddr, c->rport, c->lport) &
-                   (s->nbuckets - 1)];
+  pp = chain_of(s, c->raddr, c->rport, c->lport);
   while (*pp != c)
     pp = &(*pp)->hnext;
   *pp = c->hnext;

@@ -62,9 +62,10 @@ struct sk_stack {
   sk_trace_fn trace;
   void *trace_ctx;
 
-  /* 4-tuple table: chained, power-of-two buckets, keyed hash. */
-  sk_conn **buckets;
-  uint32_t nbuckets, nconns;
+  /* 4-tuple table: chained, power-of-two buckets of sk_conn *, keyed
+   * hash, doubling a little at a time. */
+  htab conns;
+  uint32_t nconns;
   uint64_t hash_key[2];
 
   sk_listener *listeners;

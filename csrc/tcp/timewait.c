@@ -62,31 +62,26 @@ static void tw_release(sk_stack *s, uint32_t i) {
 /* ---- the 4-tuple hash
  * -------------------------------------------------------- */
 
-static uint32_t bucket_of(const sk_stack *s, uint32_t raddr, uint16_t rport,
+/* The chain of a 4-tuple: the index of its first entry. */
+static uint32_t *chain_of(const sk_stack *s, uint32_t raddr, uint16_t rport,
                           uint16_t lport) {
-  return stack_hash(s, (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport,
-                    2) &
-         (s->tw.nbuckets - 1);
+  return htab_slot(
+      &s->tw.hash,
+      stack_hash(s, (uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport, 2),
+      sizeof(uint32_t));
 }
 
-static void hash_grow(sk_stack *s) {
-  tw_table *t = &s->tw;
-  uint32_t n = t->nbuckets ? t->nbuckets * 2 : 64, b, i, next;
-  uint32_t *nb = mem_calloc(&s->mem, n * sizeof *nb), *old = t->buckets;
-  uint32_t oldn = t->nbuckets;
-  if (!nb)
-    return; /* longer chains, still correct */
-  t->buckets = nb;
-  t->nbuckets = n;
-  for (b = 0; b < oldn; b++)
-    for (i = old[b]; i; i = next) {
-      tw_entry *e = entry(t, i);
-      uint32_t h = bucket_of(s, e->raddr, e->rport, e->lport);
-      next = e->hnext;
-      e->hnext = nb[h];
-      nb[h] = i;
-    }
-  mem_free(&s->mem, old, oldn * sizeof *old);
+static void move_chain(void *ctx, void *old_slot) {
+  sk_stack *s = ctx;
+  uint32_t i = *(uint32_t *)old_slot, next, *pp;
+  *(uint32_t *)old_slot = 0;
+  for (; i; i = next) {
+    tw_entry *e = entry(&s->tw, i);
+    next = e->hnext;
+    pp = chain_of(s, e->raddr, e->rport, e->lport);
+    e->hnext = *pp;
+    *pp = i;
+  }
 }
 
 uint32_t tw_lookup(const sk_stack *s, uint32_t raddr, uint16_t rport,
@@ -95,8 +90,7 @@ uint32_t tw_lookup(const sk_stack *s, uint32_t raddr, uint16_t rport,
   uint32_t i;
   if (!t->count)
     return 0;
-  for (i = t->buckets[bucket_of(s, raddr, rport, lport)]; i;
-       i = entry(t, i)->hnext) {
+  for (i = *chain_of(s, raddr, rport, lport); i; i = entry(t, i)->hnext) {
     const tw_entry *e = entry(t, i);
     if (e->raddr == raddr && e->rport == rport && e->lport == lport)
       return i;
@@ -107,7 +101,7 @@ uint32_t tw_lookup(const sk_stack *s, uint32_t raddr, uint16_t rport,
 static void hash_remove(sk_stack *s, uint32_t i) {
   tw_table *t = &s->tw;
   tw_entry *e = entry(t, i);
-  uint32_t *pp = &t->buckets[bucket_of(s, e->raddr, e->rport, e->lport)];
+  uint32_t *pp = chain_of(s, e->raddr, e->rport, e->lport);
   while (*pp != i)
     pp = &entry(t, *pp)->hnext;
   *pp = e->hnext;
@@ -227,14 +221,15 @@ int tw_enter(sk_stack *s, sk_conn *c, uint64_t now) {
   tw_table *t = &s->tw;
   uint32_t duration = (uint32_t)((2 * (uint64_t)c->prm->msl + 999) / 1000);
   int list = list_for(s, duration);
-  uint32_t i, h;
+  uint32_t i, *pp;
   tw_entry *e;
   t->now = now;
   if (t->count >= s->cfg.max_time_wait || list < 0 || !(i = tw_alloc(s)))
     return 0;
-  if (t->count > t->nbuckets)
-    hash_grow(s);
-  if (!t->nbuckets) {
+  htab_step(&t->hash, &s->mem, sizeof(uint32_t), HTAB_STEP, move_chain, s);
+  if (t->count > t->hash.n) /* chains of one on average, at most */
+    htab_grow(&t->hash, &s->mem, sizeof(uint32_t), 64, move_chain, s);
+  if (!t->hash.n) {
     tw_release(s, i);
     return 0;
   }
@@ -250,9 +245,9 @@ int tw_enter(sk_stack *s, sk_conn *c, uint64_t now) {
   e->win = (uint16_t)(tcb_rcv_window(c) >> c->rcv_wscale);
   e->expires = ms_ceil(now) + duration;
   e->list = (uint8_t)list;
-  h = bucket_of(s, e->raddr, e->rport, e->lport);
-  e->hnext = t->buckets[h];
-  t->buckets[h] = i;
+  pp = chain_of(s, e->raddr, e->rport, e->lport);
+  e->hnext = *pp;
+  *pp = i;
   fifo_append(t, i);
   if ((c->flags & CF_USER) && !husk_add(s, i, c)) { /* the owner's handle */
     tw_drop(s, i, now);
@@ -309,7 +304,7 @@ void tw_free_all(sk_stack *s) {
   for (k = 0; k < t->nchunks; k++)
     mem_free(&s->mem, t->chunks[k], TW_CHUNK * sizeof(tw_entry));
   mem_free(&s->mem, t->chunks, t->nchunks * sizeof *t->chunks);
-  mem_free(&s->mem, t->buckets, t->nbuckets * sizeof *t->buckets);
+  htab_free(&t->hash, &s->mem, sizeof(uint32_t));
   mem_free(&s->mem, t->lists, t->nlists * sizeof *t->lists);
   mem_free(&s->mem, t->husks, t->husks_size * sizeof *t->husks);
   memset(t, 0, sizeof *t);

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "htab.h"
 #include "mem.h"
 
 typedef struct tw_entry { /* 44 bytes */
@@ -45,8 +46,7 @@ typedef struct tw_table {
   uint32_t nchunks;
   uint32_t free; /* free list through `next` */
   uint32_t count;
-  uint32_t *buckets;
-  uint32_t nbuckets;
+  htab hash; /* buckets: uint32_t, the first entry of a chain */
   tw_list *lists;
   uint8_t nlists;
   struct sk_conn **husks; /* handles still held for entries */
