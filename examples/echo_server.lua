@@ -20,19 +20,38 @@ local served = 0
 local listener = stack:listen(port, { on_accept = function(conn)
   local i = conn:info()
   print(("%s:%d connected"):format(i.remote_addr, i.remote_port))
-  local w, pending, closing = 0, {}, false
-  local function flush(c)
-    while #pending > 0 do
-      local n = c:write(pending[1])
-      if not n then return end
-      if n < #pending[1] then pending[1] = pending[1]:sub(n + 1) return end
-      table.remove(pending, 1)
-    end
-    if closing then c:close() end
+  -- Flow control: when the send buffer cannot take a whole chunk, the rest
+  -- waits here and the "data" handler comes off, so what the client sends
+  -- meanwhile stays in the receive buffer and the window tells it to wait.
+  -- Memory stays bounded by the two buffers, however fast the client is.
+  local w, rest, at, ended = 0, nil, 1, false
+  local echo
+  local function finish(c) -- after the client's FIN, once all is echoed
+    if ended and not rest and c:info().recv_queue == 0 then c:close() end
   end
-  conn:on("data", function(c, chunk) w = w + #chunk; pending[#pending + 1] = chunk; flush(c) end)
-  conn:on("drain", flush)
-  conn:on("end", function(c) closing = true; flush(c) end)
+  function echo(c, chunk)
+    w = w + #chunk
+    local n = c:write(chunk)
+    if not n then return end
+    if n < #chunk then
+      rest, at = chunk, n + 1
+      c:on("data", nil)
+    end
+    finish(c)
+  end
+  conn:on("data", echo)
+  conn:on("drain", function(c)
+    if not rest then return end
+    local n = c:write(rest, at)
+    if not n then return end
+    at = at + n
+    if at > #rest then
+      rest = nil
+      c:on("data", echo) -- hands over what waited
+      finish(c)
+    end
+  end)
+  conn:on("end", function(c) ended = true; finish(c) end)
   conn:on("close", function(_, err)
     served = served + 1
     print(("%s:%d done: %d bytes echoed%s"):format(i.remote_addr, i.remote_port, w,

@@ -73,7 +73,8 @@ sha=$(sha256sum < $D/file | cut -c1-64)
 ( for i in $(seq 200); do ip netns exec $NS ip link show synack0 >/dev/null 2>&1 && break; sleep 0.05; done
   exec timeout 60 ip netns exec $NS tcpdump -n -i synack0 -w $D/cap.pcap 2>/dev/null ) &
 sleep 0.5
-timeout 60 ip netns exec $NS $LUA examples/http_get.lua http://192.0.2.1:8000/file --out $D/got --wait 1
+# --wait: tcpdump attaches once synack0 exists; 1 s was short on a busy machine
+timeout 60 ip netns exec $NS $LUA examples/http_get.lua http://192.0.2.1:8000/file --out $D/got --wait 2
 echo "rc=$?"
 got=$(sha256sum < $D/got | cut -c1-64)
 [ "$sha" = "$got" ] && echo "digest=same"
