@@ -50,14 +50,17 @@ end
 -- Two commands run in turns (a, b, a, b, ...) so that both see the same
 -- moments of a shared, noisy machine; the median of each.
 local function paired(cmd_a, key_a, cmd_b, key_b, reps)
-  local va, vb = {}, {}
+  local va, vb, why = {}, {}, nil
   for _ = 1, reps do
     local ok, out = sh(cmd_a)
     va[#va + 1] = pick(ok, out, key_a)
+    if not va[#va] then why = out:sub(-200) end
     ok, out = sh(cmd_b)
     vb[#vb + 1] = pick(ok, out, key_b)
+    if not vb[#vb] then why = out:sub(-200) end
   end
-  return median(va), median(vb)
+  local a, b = median(va), median(vb)
+  return a, b, not (a and b) and ("no result: " .. (why or "?")) or nil
 end
 
 local REPS = quick and 1 or 3

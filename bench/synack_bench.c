@@ -213,25 +213,27 @@ static int bulk(uint32_t mtu, double secs) {
 /* Serial connections, each opened and then ended by the client with a
  * RST or a FIN; or (tw) the memory of the TIME-WAIT entries left. */
 static int conns(uint32_t n, int rst, int tw) {
-  uint32_t i, tenth = n / 10 ? n / 10 : 1;
-  double t0, tfirst = 0, tlast_start = 0, t, mark[11], prev, slowest = 0;
+  uint32_t i, tenth = n / 10, count;
+  double t0, mark[11], w, prev, slowest = 0;
   uint64_t before;
+  if (n < 10) {
+    fprintf(stderr, "at least 10 connections\n");
+    return 2;
+  }
   setup(1500, 64u << 10, 1, 1);
   listen_all();
   before = memory();
   t0 = prev = wall();
-  for (i = 0; i < n; i++) {
+  for (i = 0; i <= n; i++) {
     sk_conn *c, *s = NULL;
-    double w = wall();
+    w = wall();
     if (w - prev > slowest) /* the longest one connection took */
       slowest = w - prev;
     prev = w;
     if (i % tenth == 0 && i / tenth < 10)
-      mark[i / tenth] = wall();
-    if (i == tenth)
-      tfirst = wall() - t0;
-    if (i == n - tenth)
-      tlast_start = wall();
+      mark[i / tenth] = w; /* tenths: the last one takes what is left */
+    if (i == n)
+      break;
     if (!(c = open_nth(i, &s)) || !s) {
       fprintf(stderr, "connection %u failed\n", i);
       return 1;
@@ -240,8 +242,7 @@ static int conns(uint32_t n, int rst, int tw) {
     if ((i & 1023) == 0 && !tw)
       tick();
   }
-  t = wall() - t0;
-  mark[10] = wall();
+  mark[10] = w;
   if (tw)
     printf("bytes_per_entry %.1f entries %llu\n",
            (double)(memory() - before) / (double)sk_stack_stats(A.s)->time_wait,
@@ -249,10 +250,13 @@ static int conns(uint32_t n, int rst, int tw) {
   else {
     printf("conn_s %.0f first10_conn_s %.0f last10_conn_s %.0f time_wait "
            "%llu slowest_us %.0f deciles",
-           n / t, tenth / tfirst, tenth / (wall() - tlast_start),
+           n / (w - t0), tenth / (mark[1] - mark[0]),
+           (n - 9 * tenth) / (mark[10] - mark[9]),
            (unsigned long long)sk_stack_stats(A.s)->time_wait, slowest * 1e6);
-    for (i = 0; i < 10; i++) /* conn/s in each tenth of the run */
-      printf("%c%.0f", i ? ',' : ' ', tenth / (mark[i + 1] - mark[i]));
+    for (i = 0; i < 10; i++) { /* conn/s in each tenth of the run */
+      count = i < 9 ? tenth : n - 9 * tenth;
+      printf("%c%.0f", i ? ',' : ' ', count / (mark[i + 1] - mark[i]));
+    }
     printf("\n");
   }
   teardown();

@@ -228,16 +228,25 @@ describe("the \"data\" event", function()
   payload = table.concat(payload)
 
   it("hands over every byte, in chunks of at most 16 KiB, across the buffer's wrap", function()
-    local net, client, server = H.pair()
-    local got, biggest = {}, 0
-    server:listen(80, { on_accept = function(c)
-      c:on("data", function(_, d)
-        got[#got + 1] = d
-        biggest = math.max(biggest, #d)
-      end)
-    end })
+    -- The receive buffer fills (no handler), a read frees its front, the
+    -- data that follows wraps to the start of the buffer; then a read
+    -- across the wrap, and the handler takes the rest, wrapping again.
+    local net, client, server = H.pair({}, nil, { rcvbuf = 65536 })
+    local got, biggest, sc = {}, 0, nil
+    server:listen(80, { on_accept = function(c) sc = c end })
     local c = client:connect(H.SERVER, 80)
     H.writer(c).write(payload)
+    net:run(1)
+    assert.equal(65536, sc:info().recv_queue)
+    got[#got + 1] = sc:read(10000)
+    net:run(1)
+    assert.equal(65536, sc:info().recv_queue) -- refilled: 10000 bytes wrapped
+    got[#got + 1] = sc:read(60000) -- across the wrap
+    assert.equal(60000, #got[2])
+    sc:on("data", function(_, d)
+      got[#got + 1] = d
+      biggest = math.max(biggest, #d)
+    end)
     net:run(5)
     assert.equal(#payload, #table.concat(got))
     assert.is_true(table.concat(got) == payload)

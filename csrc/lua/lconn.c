@@ -66,20 +66,36 @@ static void update_anchor(lua_State *L, int ud, lconn *lc) {
 /* Pushes up to max received bytes as a string and returns what
  * sk_conn_read returned.  When they lie together in the receive buffer
  * the string is made straight from it (one copy); when they wrap, through
- * a buffer. */
+ * a buffer.  Making a string may run the collector, and a finalizer may
+ * read from this connection or close its stack: what was peeked is
+ * consumed only if it is still there. */
 static ptrdiff_t push_received(lua_State *L, lconn *lc, size_t max) {
-  size_t n;
-  const char *p = sk_conn_peek(lc->c, &n);
   luaL_Buffer b;
   ptrdiff_t got;
   char *q;
-  if (n >= max || n == sk_conn_readable(lc->c)) {
+  size_t ready;
+  for (;;) {
+    size_t n, again;
+    const char *p = sk_conn_peek(lc->c, &n);
+    ready = sk_conn_readable(lc->c);
+    if (n < max && n < ready)
+      break; /* they wrap */
     if (n > max)
       n = max;
     lua_pushlstring(L, p, n);
-    return sk_conn_read(lc->c, now_of(lc), NULL, n);
+    if (!lc->c)
+      return SK_ENOTCONN;
+    if (sk_conn_peek(lc->c, &again) == p && again >= n)
+      return sk_conn_read(lc->c, now_of(lc), NULL, n);
+    lua_pop(L, 1); /* read meanwhile: once more */
   }
+  if (max > ready)
+    max = ready;
   q = luaL_buffinitsize(L, &b, max);
+  if (!lc->c) {
+    luaL_pushresultsize(&b, 0);
+    return SK_ENOTCONN;
+  }
   got = sk_conn_read(lc->c, now_of(lc), q, max);
   luaL_pushresultsize(&b, got > 0 ? (size_t)got : 0);
   return got;

@@ -77,6 +77,10 @@ void ring_peek(const ring *r, uint32_t off, void *p, uint32_t n) {
 }
 
 const uint8_t *ring_front(const ring *r, uint32_t *n) {
+  if (!r->len) { /* buf may be NULL: no pointer arithmetic on it */
+    *n = 0;
+    return NULL;
+  }
   *n = r->size - r->head < r->len ? r->size - r->head : r->len;
   return r->buf + r->head;
 }

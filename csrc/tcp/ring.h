@@ -36,7 +36,8 @@ void ring_commit(ring *r, uint32_t n);
 /* Copies n bytes starting `off` bytes after the head, without consuming. */
 void ring_peek(const ring *r, uint32_t off, void *p, uint32_t n);
 /* The in-order bytes that lie together at the head, without copying:
- * their address, and their count in *n (fewer than len when they wrap). */
+ * their address, and their count in *n (fewer than len when they wrap);
+ * NULL and 0 when there are none. */
 const uint8_t *ring_front(const ring *r, uint32_t *n);
 /* Removes up to n in-order bytes from the head, copying them out when p is
  * set. */
