@@ -3,15 +3,15 @@
  * at a time.
  *
  * When the table grows, the old array stays beside the new one and every
- * later insert moves a few of its buckets (old bucket b splits into new
- * buckets b and b + old size, as the hash bits say), so no insert
- * rehashes the whole table at once: the connection that doubled a table
- * of 262,144 TIME-WAIT entries used to take ~15 ms; the slowest of
- * 300,000 now takes ~1.5 ms, for other reasons (bench/synack_bench fin).  A
- * chain lives in the old array until its bucket has moved, in the new one
- * after.  The chains (pointers or indices) belong to the caller, which empties
- * one old bucket when asked.  Both 4-tuple tables use it: connections (stack.c)
- * and TIME-WAIT entries (timewait.c).
+ * later insert or removal moves a few of its buckets (old bucket b splits into
+ * new buckets b and b + old size, as the hash bits say), so no insert rehashes
+ * the whole table at once: the connection that doubled a table of 262,144
+ * TIME-WAIT entries used to take ~15 ms; the slowest of 300,000 now takes ~1.5
+ * ms, for other reasons (bench/synack_bench fin).  A chain lives in the old
+ * array until its bucket has moved, in the new one after.  The chains (pointers
+ * or indices) belong to the caller, which empties one old bucket when asked.
+ * Both 4-tuple tables use it: connections (stack.c) and TIME-WAIT entries
+ * (timewait.c).
  */
 #ifndef SK_HTAB_H
 #define SK_HTAB_H

@@ -204,6 +204,8 @@ void conn_hash_remove(sk_stack *s, sk_conn *c) {
   sk_conn **pp;
   if (!(c->flags & CF_IN_HASH))
     return;
+  /* removals move buckets too: a table that only shrinks finishes */
+  htab_step(&s->conns, &s->mem, sizeof(sk_conn *), HTAB_STEP, move_chain, s);
   pp = chain_of(s, c->raddr, c->rport, c->lport);
   while (*pp != c)
     pp = &(*pp)->hnext;

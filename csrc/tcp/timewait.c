@@ -101,7 +101,9 @@ uint32_t tw_lookup(const sk_stack *s, uint32_t raddr, uint16_t rport,
 static void hash_remove(sk_stack *s, uint32_t i) {
   tw_table *t = &s->tw;
   tw_entry *e = entry(t, i);
-  uint32_t *pp = chain_of(s, e->raddr, e->rport, e->lport);
+  uint32_t *pp;
+  htab_step(&t->hash, &s->mem, sizeof(uint32_t), HTAB_STEP, move_chain, s);
+  pp = chain_of(s, e->raddr, e->rport, e->lport);
   while (*pp != i)
     pp = &entry(t, *pp)->hnext;
   *pp = e->hnext;
