@@ -80,10 +80,9 @@ local why_no_lwip = "liblwip-dev is not installed"
 
 row{ name = "bulk_mtu1500_gbit_s", unit = "Gbit/s", peer = "lwIP 2.1, same set-up",
      goal = 1.5, higher = true,
-     synack = function() return measure(B .. " bulk 1500 " .. SECS, "gbit_s", REPS) end,
-     peer_value = function()
-       if not lwip_ok then return nil, why_no_lwip end
-       return measure(LWIP .. " bulk " .. SECS, "gbit_s", REPS)
+     both = function() -- in turns with lwIP, as every row measured against it
+       if not lwip_ok then return measure(B .. " bulk 1500 " .. SECS, "gbit_s", REPS), nil, why_no_lwip end
+       return paired(B .. " bulk 1500 " .. SECS, "gbit_s", LWIP .. " bulk " .. SECS, "gbit_s", REPS)
      end }
 
 row{ name = "bulk_mtu65535_gbit_s", unit = "Gbit/s", peer = "Linux loopback, iperf3, 1 stream",
@@ -100,10 +99,10 @@ row{ name = "bulk_mtu65535_gbit_s", unit = "Gbit/s", peer = "Linux loopback, ipe
 
 row{ name = "conn_rst_conn_s", unit = "conn/s", peer = "lwIP 2.1, tcp_abort",
      goal = 1.0, higher = true, extra_peer = "Linux loopback SO_LINGER 0 (goal 10x)",
-     synack = function() return measure(B .. " rst " .. (quick and 50000 or 300000), "conn_s", REPS) end,
-     peer_value = function()
-       if not lwip_ok then return nil, why_no_lwip end
-       return measure(LWIP .. " rst " .. (quick and 50000 or 300000), "conn_s", REPS)
+     both = function()
+       local n = quick and 50000 or 300000
+       if not lwip_ok then return measure(B .. " rst " .. n, "conn_s", REPS), nil, why_no_lwip end
+       return paired(B .. " rst " .. n, "conn_s", LWIP .. " rst " .. n, "conn_s", quick and 3 or 5)
      end,
      extra = function()
        if not fresh_ns then return nil end
