@@ -330,15 +330,12 @@ static int conn_write(lua_State *L) {
 static int conn_read(lua_State *L) {
   lconn *lc = checkconn(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, 0);
-  sk_info info;
   ptrdiff_t n;
   luaL_argcheck(L, max >= 0, 2, "must be >= 0");
   if (!lc->c)
     return sk_lua_pusherr(L, SK_ENOTCONN);
-  if (max == 0) { /* everything buffered */
-    sk_conn_info(lc->c, now_of(lc), &info);
-    max = info.recv_queue ? info.recv_queue : 1;
-  }
+  if (max == 0) /* everything buffered */
+    max = (lua_Integer)sk_conn_readable(lc->c);
   n = push_received(L, lc, (size_t)max);
   if (n < 0)
     return sk_lua_pusherr(L, (int)n);
